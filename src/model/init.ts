@@ -1,0 +1,34 @@
+import { RandomStream } from '../rng/index.js';
+import type { InitKind } from './config.js';
+import { networkLayout } from './layout.js';
+
+/**
+ * Initial parameters (PAPER.md, Initialisation), drawn in the order W, b, v, beta from the stream
+ * ['init', initSeed, d, width, init], so they depend on nothing else (DESIGN.md, Paired designs).
+ *   kaiming_normal: W ~ N(0, 2/d), v ~ N(0, 2/K)      (nn.init.kaiming_normal_, fan_in)
+ *   torch_default:  W ~ U(+-1/sqrt d), v ~ U(+-1/sqrt K)   (nn.Linear's default)
+ *   both: b ~ U(+-1/sqrt d), beta ~ U(+-1/sqrt K)       (nn.Linear's default bias)
+ */
+export function initialParameters(initSeed: number, d: number, width: number, init: InitKind, out?: Float64Array): Float64Array {
+  const layout = networkLayout(d, width);
+  const params = out ?? new Float64Array(layout.size);
+  const stream = new RandomStream(['init', initSeed, d, width, init]);
+  const hiddenBound = 1 / Math.sqrt(d);
+  const outputBound = 1 / Math.sqrt(width);
+  const kd = width * d;
+  if (init === 'kaiming_normal') {
+    const std = Math.sqrt(2 / d);
+    for (let i = 0; i < kd; i++) params[layout.wOffset + i] = std * stream.normal();
+  } else {
+    for (let i = 0; i < kd; i++) params[layout.wOffset + i] = stream.symmetric(hiddenBound);
+  }
+  for (let k = 0; k < width; k++) params[layout.bOffset + k] = stream.symmetric(hiddenBound);
+  if (init === 'kaiming_normal') {
+    const std = Math.sqrt(2 / width);
+    for (let k = 0; k < width; k++) params[layout.vOffset + k] = std * stream.normal();
+  } else {
+    for (let k = 0; k < width; k++) params[layout.vOffset + k] = stream.symmetric(outputBound);
+  }
+  params[layout.betaOffset] = stream.symmetric(outputBound);
+  return params;
+}
