@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { lanczosLargest, LanczosWorkspace, tridiagonalEigen } from '../../src/hessian/index.js';
+import { RandomStream } from '../../src/rng/index.js';
+
+/**
+ * A symmetric operator with a prescribed spectrum: H = Q diag(spectrum) Q^T with Q a product of
+ * random Householder reflections (orthogonal to rounding), applied without forming H.
+ */
+function knownSpectrumOperator(spectrum: number[], seed: number) {
+  const size = spectrum.length;
+  const stream = new RandomStream(['test', 'householder', seed, size]);
+  const reflections: Float64Array[] = [];
+  for (let r = 0; r < 3; r++) {
+    const h = new Float64Array(size);
+    let normSq = 0;
+    for (let p = 0; p < size; p++) {
+      h[p] = stream.normal();
+      normSq += h[p] * h[p];
+    }
+    for (let p = 0; p < size; p++) h[p] /= Math.sqrt(normSq);
+    reflections.push(h);
+  }
+  const reflect = (h: Float64Array, v: Float64Array) => {
+    let dot = 0;
+    for (let p = 0; p < size; p++) dot += h[p] * v[p];
+    for (let p = 0; p < size; p++) v[p] -= 2 * dot * h[p];
+  };
+  let products = 0;
+  const matvec = (vec: Float64Array, out: Float64Array) => {
+    products++;
+    out.set(vec);
+    // Q^T vec, scale, then Q (Q = H1 H2 H3, each reflection its own inverse).
+    for (const h of reflections) reflect(h, out);
+    for (let p = 0; p < size; p++) out[p] *= spectrum[p];
+    for (let r = reflections.length - 1; r >= 0; r--) reflect(reflections[r], out);
+  };
+  return { matvec, size, count: () => products };
+}
+
+describe('tridiagonalEigen', () => {
+  it('matches ml-matrix on random symmetric tridiagonal matrices, eigenvectors included', () => {
+    const stream = new RandomStream(['test', 'tridiagonal']);
+    for (const m of [1, 2, 3, 7, 30]) {
+      const diagonal = new Float64Array(m).map(() => stream.normal());
+      const off = new Float64Array(m).map(() => stream.normal());
+      const dense = Matrix.zeros(m, m);
+      for (let i = 0; i < m; i++) {
+        dense.set(i, i, diagonal[i]);
+        if (i + 1 < m) {
+          dense.set(i, i + 1, off[i]);
+          dense.set(i + 1, i, off[i]);
+        }
+      }
+      const vectors = new Float64Array(m * m);
+      for (let i = 0; i < m; i++) vectors[i * m + i] = 1;
+      const work = { values: new Float64Array(m), offScratch: new Float64Array(m) };
+      expect(tridiagonalEigen(m, diagonal, off, work, vectors, m)).toBe(true);
+      const ours = [...work.values].sort((a, b) => a - b);
+      const reference = new EigenvalueDecomposition(dense, { assumeSymmetric: true }).realEigenvalues.sort((a, b) => a - b);
+      for (let i = 0; i < m; i++) expect(ours[i]).toBeCloseTo(reference[i], 12);
+      // T z_c = lambda_c z_c for every column c.
+      for (let c = 0; c < m; c++) {
+        for (let i = 0; i < m; i++) {
+          let tz = diagonal[i] * vectors[i * m + c];
+          if (i > 0) tz += off[i - 1] * vectors[(i - 1) * m + c];
+          if (i + 1 < m) tz += off[i] * vectors[(i + 1) * m + c];
+          expect(Math.abs(tz - work.values[c] * vectors[i * m + c])).toBeLessThan(1e-12);
+        }
+      }
+    }
+  });
+
+  it('reports failure instead of looping on non-finite input', () => {
+    const work = { values: new Float64Array(3), offScratch: new Float64Array(3) };
+    const ok = tridiagonalEigen(3, Float64Array.of(1, Number.NaN, 2), Float64Array.of(1, 1), work, new Float64Array(3), 1);
+    expect(ok).toBe(false);
+  });
+});
+
+describe('lanczosLargest on operators with a known spectrum', () => {
+  const size = 400;
+  const cases: Record<string, number[]> = {
+    'well separated': Array.from({ length: size }, (_, i) => (i === 7 ? 10 : Math.sin(i) * 3)),
+    'clustered top (gap 1e-4)': Array.from({ length: size }, (_, i) => (i === 3 ? 5 : i === 11 ? 5 - 1e-4 : i === 12 ? 5 - 2e-4 : (i % 50) / 20 - 1)),
+    'negative dominant': Array.from({ length: size }, (_, i) => (i === 0 ? -40 : i === 1 ? 2.5 : Math.cos(i))),
+  };
+  for (const [label, spectrum] of Object.entries(cases)) {
+    it(`${label}: converges to the tolerance; the residual bounds the true error`, () => {
+      const op = knownSpectrumOperator(spectrum, 1);
+      const lambdaMax = Math.max(...spectrum);
+      for (const tolerance of [1e-4, 1e-8]) {
+        const result = lanczosLargest(op.matvec, size, { tolerance, maxIterations: 300 });
+        expect(result.converged).toBe(true);
+        expect(result.residual).toBeLessThanOrEqual(tolerance * Math.abs(result.value));
+        // For a symmetric operator some eigenvalue lies within the residual of theta. In a
+        // cluster that may be a neighbour of lambda_max, hence the cluster's width in the bound.
+        const clusterWidth = label.startsWith('clustered') ? 2e-4 : 0;
+        expect(Math.abs(result.value - lambdaMax)).toBeLessThanOrEqual(result.residual + clusterWidth + 1e-12);
+        expect(result.value).toBeLessThanOrEqual(lambdaMax + 1e-12);
+      }
+    });
+  }
+
+  it('finds the top of a cluster given a tight tolerance, and says when it hits the cap', () => {
+    const op = knownSpectrumOperator(cases['clustered top (gap 1e-4)'], 2);
+    const tight = lanczosLargest(op.matvec, size, { tolerance: 1e-12, maxIterations: 300 });
+    expect(Math.abs(tight.value - 5)).toBeLessThan(1e-10);
+    const capped = lanczosLargest(op.matvec, size, { tolerance: 1e-12, maxIterations: 5 });
+    expect(capped.iterations).toBe(5);
+    expect(capped.converged).toBe(false);
+    expect(capped.residual).toBeGreaterThan(1e-12 * Math.abs(capped.value));
+  });
+
+  it('runs exactly maxIterations steps with tolerance 0 and returns a unit Ritz vector', () => {
+    const op = knownSpectrumOperator(cases['well separated'], 3);
+    const result = lanczosLargest(op.matvec, size, { tolerance: 0, maxIterations: 40 });
+    expect(result.iterations).toBe(40);
+    let normSq = 0;
+    for (const v of result.vector) normSq += v * v;
+    expect(normSq).toBeCloseTo(1, 12);
+  });
+
+  it('is deterministic, and a warm start from a nearby operator needs fewer steps', () => {
+    const base = cases['well separated'];
+    const op = knownSpectrumOperator(base, 4);
+    const workspace = new LanczosWorkspace(size, 200);
+    const first = lanczosLargest(op.matvec, size, { tolerance: 1e-8, maxIterations: 200, workspace });
+    const again = lanczosLargest(op.matvec, size, { tolerance: 1e-8, maxIterations: 200 });
+    expect(again.value).toBe(first.value);
+    expect(again.iterations).toBe(first.iterations);
+    const previous = Float64Array.from(first.vector);
+    // Same eigenvectors, top eigenvalue moved: the old top eigenvector is still close.
+    const moved = knownSpectrumOperator(base.map((s, i) => (i === 7 ? 10.3 : s * 1.01)), 4);
+    const cold = lanczosLargest(moved.matvec, size, { tolerance: 1e-8, maxIterations: 200, workspace });
+    const warm = lanczosLargest(moved.matvec, size, { tolerance: 1e-8, maxIterations: 200, workspace, startVector: previous });
+    expect(warm.converged && cold.converged).toBe(true);
+    expect(Math.abs(warm.value - 10.3)).toBeLessThan(1e-6);
+    expect(warm.iterations).toBeLessThan(cold.iterations / 2);
+  });
+
+  it('refuses a bad tolerance, iteration count or start vector, naming it', () => {
+    const op = knownSpectrumOperator([1, 2, 3], 5);
+    expect(() => lanczosLargest(op.matvec, 3, { tolerance: -1, maxIterations: 5 })).toThrow(/tolerance/);
+    expect(() => lanczosLargest(op.matvec, 3, { tolerance: 1e-6, maxIterations: 0 })).toThrow(/maxIterations/);
+    expect(() => lanczosLargest(op.matvec, 3, { tolerance: 1e-6, maxIterations: 5, startVector: new Float64Array(2) })).toThrow(/startVector/);
+  });
+
+  it('returns exact results on an operator smaller than the step cap', () => {
+    const op = knownSpectrumOperator([3, -1, 2], 6);
+    const result = lanczosLargest(op.matvec, 3, { tolerance: 1e-10, maxIterations: 50 });
+    expect(result.value).toBeCloseTo(3, 12);
+    expect(result.converged).toBe(true);
+  });
+});
