@@ -42,8 +42,8 @@ export function expandSpec(spec: Spec): Task[] {
   const tasks: Task[] = [];
   const seen = new Map<string, number>();
   for (const choice of choices) {
-    for (const dataSeed of spec.seeds.data) {
-      for (const initSeed of spec.seeds.init) {
+    for (const [dataSeed, initSeed] of seedPairs(spec)) {
+      {
         const fields = { ...spec.fixed, ...choice.fields } as Record<string, FieldValue>;
         const n = fields.n as number;
         const widthPerN = (fields.width_per_n as number | undefined) ?? null;
@@ -72,6 +72,12 @@ export function expandSpec(spec: Spec): Task[] {
     }
   }
   return tasks;
+}
+
+/** (data_seed, init_seed) pairs: s = 0..N-1 paired for `seeds: N`, the product for `{data, init}`. */
+function seedPairs(spec: Spec): [number, number][] {
+  if (spec.seeds.count !== null) return spec.seeds.data.map((seed) => [seed, seed]);
+  return spec.seeds.data.flatMap((dataSeed) => spec.seeds.init.map((initSeed): [number, number] => [dataSeed, initSeed]));
 }
 
 /** A task's id: the first 16 hex digits of SHA-256 over the canonical JSON of its full config. */

@@ -23,7 +23,8 @@ export interface Spec {
   /** Plain grid axes (field -> values), in the order the spec gives them. */
   axes: { field: FieldName; values: FieldValue[] }[];
   zipGroups: ZipGroup[];
-  seeds: { data: number[]; init: number[] };
+  /** `seeds: N` (data_seed = init_seed = s for s < N) or the product of `{data, init}`. */
+  seeds: { count: number | null; data: number[]; init: number[] };
   save: SaveOptions;
 }
 
@@ -188,23 +189,23 @@ function parseZipGroup(
 }
 
 function parseSeeds(raw: unknown, problems: string[]): Spec['seeds'] {
-  if (raw === undefined) return { data: [0], init: [0] };
+  if (raw === undefined) return { count: 1, data: [0], init: [0] };
   if (typeof raw === 'number') {
     if (!Number.isInteger(raw) || raw < 1 || raw > 100000) {
       problems.push(`seeds: got ${show(raw)}; allowed: an integer from 1 to 100000, or {"data": [...], "init": [...]}`);
-      return { data: [], init: [] };
+      return { count: null, data: [], init: [] };
     }
     const list = Array.from({ length: raw }, (_, s) => s);
-    return { data: list, init: list };
+    return { count: raw, data: list, init: list };
   }
   if (isPlainObject(raw)) {
     for (const key of Object.keys(raw)) {
       if (key !== 'data' && key !== 'init') problems.push(`seeds.${key}: unknown key; allowed keys: data, init`);
     }
-    return { data: checkSeedList(raw.data, 'seeds.data', problems), init: checkSeedList(raw.init, 'seeds.init', problems) };
+    return { count: null, data: checkSeedList(raw.data, 'seeds.data', problems), init: checkSeedList(raw.init, 'seeds.init', problems) };
   }
   problems.push(`seeds: got ${show(raw)}; allowed: an integer >= 1, or {"data": [...], "init": [...]}`);
-  return { data: [], init: [] };
+  return { count: null, data: [], init: [] };
 }
 
 function parseSave(raw: unknown, problems: string[]): SaveOptions {
