@@ -33,7 +33,7 @@ describe('hoelder target f0(x) = (1/d) sum_j |u_j.x|^(1/2) + 1 (PAPER.md, A.7)',
   it.each([1, 2, 4])('d = %i: f0(0) = 1, 1 <= f0 <= 2 on the ball, even, and homogeneous of degree 1/2 around 1', (d) => {
     const target = makeTarget({ target: 'hoelder', target_seed: 0, d });
     expect(evaluateAt(target, new Array(d).fill(0))).toBe(1);
-    const data = makeDataset({ ...TRAIN_DEFAULTS, d, n: 200, n_test: 1, target: 'hoelder' });
+    const data = makeDataset({ ...TRAIN_DEFAULTS, d, n: 200, n_test: 1, target: 'hoelder', data_seed: 0 });
     for (let i = 0; i < 200; i++) {
       const x = Array.from(data.xTrain.subarray(i * d, (i + 1) * d));
       const f = data.f0Train[i];
