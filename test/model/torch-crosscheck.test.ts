@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { train, type LossKind } from '../../src/model/index.js';
 import { runTorchReference, torchReferenceAvailability, writeTorchLoadFile } from '../helpers/torch-export.js';
 import { testConfig } from '../helpers/train-config.js';
@@ -33,7 +33,10 @@ const ARMS: Arm[] = [
  * epochs 0..E-1: our onEpoch(e) reports the same state (after e steps).
  */
 describe.skipIf(!available)(`the loss curve against PyTorch (torch_gd.py --exact-clip)${available ? '' : ` [skipped: ${reason}]`}`, () => {
-  const workDir = mkdtempSync(join(tmpdir(), 'shatter-torch-'));
+  let workDir = '';
+  beforeAll(() => {
+    workDir = mkdtempSync(join(tmpdir(), 'shatter-torch-'));
+  });
   afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
   it.concurrent.each(ARMS)('$label: every epoch within 1e-9 relative over 100 epochs', async (arm) => {
