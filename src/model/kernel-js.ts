@@ -7,12 +7,308 @@ import { networkLayout } from './layout.js';
  *
  * Forward cache (state of the last lossAndGradient), K x n slots, neuron k's row at k*n:
  *   pairIndex[k*n + a]   the a-th training point i on which neuron k is "live"
- *                        (relu: w_k.x_i + b_k > 0; gelu: every point)
- *   pairPhi[k*n + a]     phi(z_ki), pairDphi: phi'(z_ki), pairD2phi: phi''(z_ki) (gelu only)
+ *                        (relu: z_ki = w_k.x_i + b_k > 0, ascending i; gelu: every point)
+ *   pairPhi[k*n + a]     phi(z_ki) (= z_ki for relu), pairDphi: phi'(z_ki), pairD2phi: phi''(z_ki) (gelu only)
  *   liveCount[k]         how many slots of row k are used
  * So the backward pass and Hessian-vector products touch only active (sample, neuron) pairs,
  * which after shattering are a small fraction of all pairs.
+ *
+ * Operation order (other kernels that must agree bitwise follow it; see kernel-skip.ts):
+ *   z_ki = (((b_k + w_k0 x_i0) + w_k1 x_i1) + ...)                     ascending j
+ *   f_i  = beta + sum_k v_k phi(z_ki)                                  ascending k
+ *   dL/dw_k = sum over live pairs, four consecutive pairs at a time:
+ *             g_j += (s0 x0j + s1 x1j + s2 x2j + s3 x3j), then the rest singly
+ *   dL/dv_k, dL/db_k: sequential sums over live pairs in ascending i.
+ *
+ * Speed notes (measured with V8 in Node 20): the hot loops are module-level functions taking
+ * their arrays and lengths as arguments, so that their compiled code does not depend on which
+ * kernel instance (closure) calls them; and nothing in them branches on the sign of z: a
+ * conditional on z > 0 mispredicts at ~50% activity and cost about 5 ns a pair, several times the
+ * arithmetic. ReLU is computed as 0.5 (z + |z|) (exact: 2z halved for z > 0, +0 otherwise) and
+ * the live count advances by +(z > 0), which V8 compiles without a branch.
  */
+
+/**
+ * One ReLU neuron over all n points: z_ki for four points at a time (four independent sums hide
+ * the latency of addition), f_i += v_k relu(z_ki), and the live pairs compacted branch-free into
+ * pairIndex / pairPhi from `slot0` (every point is written to the next slot, kept only if z > 0).
+ * Returns the number of live pairs.
+ */
+function forwardNeuronRelu(
+  params: Float64Array,
+  wRow: number,
+  bk: number,
+  vk: number,
+  x: Float64Array,
+  d: number,
+  n: number,
+  prediction: Float64Array,
+  pairIndex: Int32Array,
+  pairPhi: Float64Array,
+  slot0: number,
+): number {
+  let live = slot0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const r0 = i * d;
+    const r1 = r0 + d;
+    const r2 = r1 + d;
+    const r3 = r2 + d;
+    let z0 = bk;
+    let z1 = bk;
+    let z2 = bk;
+    let z3 = bk;
+    for (let j = 0; j < d; j++) {
+      const wkj = params[wRow + j];
+      z0 += wkj * x[r0 + j];
+      z1 += wkj * x[r1 + j];
+      z2 += wkj * x[r2 + j];
+      z3 += wkj * x[r3 + j];
+    }
+    prediction[i] += vk * (0.5 * (z0 + Math.abs(z0)));
+    prediction[i + 1] += vk * (0.5 * (z1 + Math.abs(z1)));
+    prediction[i + 2] += vk * (0.5 * (z2 + Math.abs(z2)));
+    prediction[i + 3] += vk * (0.5 * (z3 + Math.abs(z3)));
+    pairIndex[live] = i;
+    pairPhi[live] = z0;
+    live += +(z0 > 0);
+    pairIndex[live] = i + 1;
+    pairPhi[live] = z1;
+    live += +(z1 > 0);
+    pairIndex[live] = i + 2;
+    pairPhi[live] = z2;
+    live += +(z2 > 0);
+    pairIndex[live] = i + 3;
+    pairPhi[live] = z3;
+    live += +(z3 > 0);
+  }
+  for (; i < n; i++) {
+    const r = i * d;
+    let z = bk;
+    for (let j = 0; j < d; j++) z += params[wRow + j] * x[r + j];
+    prediction[i] += vk * (0.5 * (z + Math.abs(z)));
+    pairIndex[live] = i;
+    pairPhi[live] = z;
+    live += +(z > 0);
+  }
+  return live - slot0;
+}
+
+/**
+ * forwardNeuronRelu for two neurons k and k+1 at once (rows wRow and wRow + d, slots from slot0
+ * and slot0 + n): each x_ij loaded serves both neurons, which cuts loads per multiply-add from 5/4
+ * to 3/4. f_i gets neuron k's term before neuron k+1's, as in the one-neuron loop. Writes the two
+ * live counts to liveCount[k], liveCount[k+1].
+ */
+function forwardNeuronPairRelu(
+  params: Float64Array,
+  wRow: number,
+  bOffset: number,
+  vOffset: number,
+  k: number,
+  x: Float64Array,
+  d: number,
+  n: number,
+  prediction: Float64Array,
+  pairIndex: Int32Array,
+  pairPhi: Float64Array,
+  liveCount: Int32Array,
+): void {
+  const wRowB = wRow + d;
+  const bk = params[bOffset + k];
+  const bl = params[bOffset + k + 1];
+  const vk = params[vOffset + k];
+  const vl = params[vOffset + k + 1];
+  const slotK = k * n;
+  const slotL = slotK + n;
+  let liveK = slotK;
+  let liveL = slotL;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const r0 = i * d;
+    const r1 = r0 + d;
+    const r2 = r1 + d;
+    const r3 = r2 + d;
+    let z0 = bk;
+    let z1 = bk;
+    let z2 = bk;
+    let z3 = bk;
+    let y0 = bl;
+    let y1 = bl;
+    let y2 = bl;
+    let y3 = bl;
+    for (let j = 0; j < d; j++) {
+      const wkj = params[wRow + j];
+      const wlj = params[wRowB + j];
+      const x0 = x[r0 + j];
+      const x1 = x[r1 + j];
+      const x2 = x[r2 + j];
+      const x3 = x[r3 + j];
+      z0 += wkj * x0;
+      z1 += wkj * x1;
+      z2 += wkj * x2;
+      z3 += wkj * x3;
+      y0 += wlj * x0;
+      y1 += wlj * x1;
+      y2 += wlj * x2;
+      y3 += wlj * x3;
+    }
+    prediction[i] += vk * (0.5 * (z0 + Math.abs(z0)));
+    prediction[i] += vl * (0.5 * (y0 + Math.abs(y0)));
+    prediction[i + 1] += vk * (0.5 * (z1 + Math.abs(z1)));
+    prediction[i + 1] += vl * (0.5 * (y1 + Math.abs(y1)));
+    prediction[i + 2] += vk * (0.5 * (z2 + Math.abs(z2)));
+    prediction[i + 2] += vl * (0.5 * (y2 + Math.abs(y2)));
+    prediction[i + 3] += vk * (0.5 * (z3 + Math.abs(z3)));
+    prediction[i + 3] += vl * (0.5 * (y3 + Math.abs(y3)));
+    pairIndex[liveK] = i;
+    pairPhi[liveK] = z0;
+    liveK += +(z0 > 0);
+    pairIndex[liveK] = i + 1;
+    pairPhi[liveK] = z1;
+    liveK += +(z1 > 0);
+    pairIndex[liveK] = i + 2;
+    pairPhi[liveK] = z2;
+    liveK += +(z2 > 0);
+    pairIndex[liveK] = i + 3;
+    pairPhi[liveK] = z3;
+    liveK += +(z3 > 0);
+    pairIndex[liveL] = i;
+    pairPhi[liveL] = y0;
+    liveL += +(y0 > 0);
+    pairIndex[liveL] = i + 1;
+    pairPhi[liveL] = y1;
+    liveL += +(y1 > 0);
+    pairIndex[liveL] = i + 2;
+    pairPhi[liveL] = y2;
+    liveL += +(y2 > 0);
+    pairIndex[liveL] = i + 3;
+    pairPhi[liveL] = y3;
+    liveL += +(y3 > 0);
+  }
+  for (; i < n; i++) {
+    const r = i * d;
+    let z = bk;
+    let u = bl;
+    for (let j = 0; j < d; j++) {
+      z += params[wRow + j] * x[r + j];
+      u += params[wRowB + j] * x[r + j];
+    }
+    prediction[i] += vk * (0.5 * (z + Math.abs(z)));
+    prediction[i] += vl * (0.5 * (u + Math.abs(u)));
+    pairIndex[liveK] = i;
+    pairPhi[liveK] = z;
+    liveK += +(z > 0);
+    pairIndex[liveL] = i;
+    pairPhi[liveL] = u;
+    liveL += +(u > 0);
+  }
+  liveCount[k] = liveK - slotK;
+  liveCount[k + 1] = liveL - slotL;
+}
+
+/** zColumn[i] = z_ki for every point, in the same operation order as forwardNeuronRelu. */
+function preActivations(params: Float64Array, wRow: number, bk: number, x: Float64Array, d: number, n: number, zColumn: Float64Array): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const r0 = i * d;
+    const r1 = r0 + d;
+    const r2 = r1 + d;
+    const r3 = r2 + d;
+    let z0 = bk;
+    let z1 = bk;
+    let z2 = bk;
+    let z3 = bk;
+    for (let j = 0; j < d; j++) {
+      const wkj = params[wRow + j];
+      z0 += wkj * x[r0 + j];
+      z1 += wkj * x[r1 + j];
+      z2 += wkj * x[r2 + j];
+      z3 += wkj * x[r3 + j];
+    }
+    zColumn[i] = z0;
+    zColumn[i + 1] = z1;
+    zColumn[i + 2] = z2;
+    zColumn[i + 3] = z3;
+  }
+  for (; i < n; i++) {
+    const r = i * d;
+    let z = bk;
+    for (let j = 0; j < d; j++) z += params[wRow + j] * x[r + j];
+    zColumn[i] = z;
+  }
+}
+
+/**
+ * out[row + j] = sum_a pairDz[a] x_(i_a) j over the `live` pairs of pairIndex from slot0,
+ * four pairs at a time: out_j += (s0 x0j + s1 x1j + s2 x2j + s3 x3j), then the rest singly.
+ */
+export function accumulateInputs(
+  pairIndex: Int32Array,
+  slot0: number,
+  live: number,
+  pairDz: Float64Array,
+  x: Float64Array,
+  d: number,
+  out: Float64Array,
+  row: number,
+): void {
+  for (let j = 0; j < d; j++) out[row + j] = 0;
+  let a = 0;
+  for (; a + 4 <= live; a += 4) {
+    const r0 = pairIndex[slot0 + a] * d;
+    const r1 = pairIndex[slot0 + a + 1] * d;
+    const r2 = pairIndex[slot0 + a + 2] * d;
+    const r3 = pairIndex[slot0 + a + 3] * d;
+    const s0 = pairDz[a];
+    const s1 = pairDz[a + 1];
+    const s2 = pairDz[a + 2];
+    const s3 = pairDz[a + 3];
+    for (let j = 0; j < d; j++) out[row + j] += s0 * x[r0 + j] + s1 * x[r1 + j] + s2 * x[r2 + j] + s3 * x[r3 + j];
+  }
+  for (; a < live; a++) {
+    const r = pairIndex[slot0 + a] * d;
+    const s = pairDz[a];
+    for (let j = 0; j < d; j++) out[row + j] += s * x[r + j];
+  }
+}
+
+/**
+ * ReLU neuron's gradient over its live pairs: writes d(loss)/d(z_ki) = (2c/n) r_i v_k into
+ * pairDz[a] and returns d/dv_k = sum (2c/n) r_i z_ki; d/db_k (= sum pairDz) goes to out[bIndex].
+ */
+function neuronGradientRelu(
+  pairIndex: Int32Array,
+  pairPhi: Float64Array,
+  slot0: number,
+  live: number,
+  residualWeight: Float64Array,
+  vk: number,
+  pairDz: Float64Array,
+  out: Float64Array,
+  bIndex: number,
+): number {
+  let gradV = 0;
+  let gradB = 0;
+  for (let a = 0; a < live; a++) {
+    const weight = residualWeight[pairIndex[slot0 + a]];
+    gradV += weight * pairPhi[slot0 + a];
+    const dz = weight * vk;
+    pairDz[a] = dz;
+    gradB += dz;
+  }
+  out[bIndex] = gradB;
+  return gradV;
+}
+
+/** u_a = bias + sum_j vec[row + j] x_(i_a) j for the pair in slot `slot`, in the pre-activation order. */
+function directionalDerivative(pairIndex: Int32Array, slot: number, x: Float64Array, d: number, vec: Float64Array, row: number, bias: number): number {
+  const r = pairIndex[slot] * d;
+  let u = bias;
+  for (let j = 0; j < d; j++) u += vec[row + j] * x[r + j];
+  return u;
+}
+
 export function createJsKernel(shape: KernelShape): Kernel {
   const { d, n, width, activation } = shape;
   const layout = networkLayout(d, width);
@@ -35,9 +331,8 @@ export function createJsKernel(shape: KernelShape): Kernel {
   const prediction = new Float64Array(n);
   /** (2c/n) r_i, the loss's derivative with respect to f(x_i). */
   const residualWeight = new Float64Array(n);
-  /** Scratch of the Hessian-vector product: (2c/n) (J vec)_i, and u_ki = dw_k.x_i + db_k per pair. */
+  /** Scratch of the Hessian-vector product: (2c/n) (J vec)_i. */
   const jvpWeight = new Float64Array(n);
-  const pairDirectional = new Float64Array(width * n);
   let cachedLossScale = 0;
 
   function forward(): void {
@@ -46,69 +341,16 @@ export function createJsKernel(shape: KernelShape): Kernel {
     else forwardGelu();
   }
 
-  /**
-   * ReLU forward, branch-free in the inner loop: every point is written to the next slot and the
-   * slot is kept (live += 1) only when z > 0, which avoids mispredicted branches at ~50% activity.
-   */
   function forwardRelu(): void {
-    for (let k = 0; k < width; k++) {
-      preActivations(k);
-      const vk = params[vOffset + k];
-      const slot0 = k * n;
-      let live = 0;
-      for (let i = 0; i < n; i++) {
-        const z = zColumn[i];
-        const active = z > 0 ? 1 : 0;
-        pairIndex[slot0 + live] = i;
-        pairPhi[slot0 + live] = z;
-        prediction[i] += vk * (active * z);
-        live += active;
-      }
-      liveCount[k] = live;
-      positiveCount[k] = live;
-    }
-  }
-
-  /**
-   * zColumn[i] = b_k + sum_j w_kj x_ij, summed in the order b, j = 0, 1, ..., d-1. Four points at
-   * a time: four independent sums hide the latency of floating-point addition.
-   */
-  function preActivations(k: number): void {
-    const wRow = k * d;
-    const bk = params[bOffset + k];
-    let i = 0;
-    for (; i + 4 <= n; i += 4) {
-      const r0 = i * d;
-      const r1 = r0 + d;
-      const r2 = r1 + d;
-      const r3 = r2 + d;
-      let z0 = bk;
-      let z1 = bk;
-      let z2 = bk;
-      let z3 = bk;
-      for (let j = 0; j < d; j++) {
-        const wkj = params[wRow + j];
-        z0 += wkj * x[r0 + j];
-        z1 += wkj * x[r1 + j];
-        z2 += wkj * x[r2 + j];
-        z3 += wkj * x[r3 + j];
-      }
-      zColumn[i] = z0;
-      zColumn[i + 1] = z1;
-      zColumn[i + 2] = z2;
-      zColumn[i + 3] = z3;
-    }
-    for (; i < n; i++) {
-      const r = i * d;
-      let z = bk;
-      for (let j = 0; j < d; j++) z += params[wRow + j] * x[r + j];
-      zColumn[i] = z;
-    }
+    let k = 0;
+    for (; k + 2 <= width; k += 2) forwardNeuronPairRelu(params, k * d, bOffset, vOffset, k, x, d, n, prediction, pairIndex, pairPhi, liveCount);
+    if (k < width) liveCount[k] = forwardNeuronRelu(params, k * d, params[bOffset + k], params[vOffset + k], x, d, n, prediction, pairIndex, pairPhi, k * n);
+    positiveCount.set(liveCount);
   }
 
   function forwardGelu(): void {
     for (let k = 0; k < width; k++) {
-      preActivations(k);
+      preActivations(params, k * d, params[bOffset + k], x, d, n, zColumn);
       const vk = params[vOffset + k];
       const slot0 = k * n;
       let positive = 0;
@@ -120,70 +362,27 @@ export function createJsKernel(shape: KernelShape): Kernel {
         pairDphi[slot0 + i] = geluDerivative(z);
         pairD2phi[slot0 + i] = geluSecondDerivative(z);
         prediction[i] += vk * phi;
-        if (z > 0) positive++;
+        positive += +(z > 0);
       }
       liveCount[k] = n;
       positiveCount[k] = positive;
     }
   }
 
-  /**
-   * out[row + j] = sum_a pairDz[a] x_(i_a) j over the live pairs a of neuron k (ascending i),
-   * added four pairs at a time: out_j += (s0 x0j + s1 x1j + s2 x2j + s3 x3j), then the rest singly.
-   */
-  function accumulateInputs(k: number, live: number, out: Float64Array, row: number): void {
+  function backwardGelu(k: number): number {
+    const vk = params[vOffset + k];
     const slot0 = k * n;
-    for (let j = 0; j < d; j++) out[row + j] = 0;
-    let a = 0;
-    for (; a + 4 <= live; a += 4) {
-      const r0 = pairIndex[slot0 + a] * d;
-      const r1 = pairIndex[slot0 + a + 1] * d;
-      const r2 = pairIndex[slot0 + a + 2] * d;
-      const r3 = pairIndex[slot0 + a + 3] * d;
-      const s0 = pairDz[a];
-      const s1 = pairDz[a + 1];
-      const s2 = pairDz[a + 2];
-      const s3 = pairDz[a + 3];
-      for (let j = 0; j < d; j++) out[row + j] += s0 * x[r0 + j] + s1 * x[r1 + j] + s2 * x[r2 + j] + s3 * x[r3 + j];
+    let gradV = 0;
+    let gradB = 0;
+    for (let a = 0; a < n; a++) {
+      const weight = residualWeight[a];
+      gradV += weight * pairPhi[slot0 + a];
+      const dz = weight * vk * pairDphi[slot0 + a];
+      pairDz[a] = dz;
+      gradB += dz;
     }
-    for (; a < live; a++) {
-      const r = pairIndex[slot0 + a] * d;
-      const s = pairDz[a];
-      for (let j = 0; j < d; j++) out[row + j] += s * x[r + j];
-    }
-  }
-
-  /** pairDirectional[slot] = bias + sum_j vec[row + j] x_(i_a) j over the live pairs of neuron k, four pairs at a time. */
-  function directionalDerivatives(k: number, live: number, vec: Float64Array, row: number, bias: number): void {
-    const slot0 = k * n;
-    let a = 0;
-    for (; a + 4 <= live; a += 4) {
-      const r0 = pairIndex[slot0 + a] * d;
-      const r1 = pairIndex[slot0 + a + 1] * d;
-      const r2 = pairIndex[slot0 + a + 2] * d;
-      const r3 = pairIndex[slot0 + a + 3] * d;
-      let u0 = bias;
-      let u1 = bias;
-      let u2 = bias;
-      let u3 = bias;
-      for (let j = 0; j < d; j++) {
-        const c = vec[row + j];
-        u0 += c * x[r0 + j];
-        u1 += c * x[r1 + j];
-        u2 += c * x[r2 + j];
-        u3 += c * x[r3 + j];
-      }
-      pairDirectional[slot0 + a] = u0;
-      pairDirectional[slot0 + a + 1] = u1;
-      pairDirectional[slot0 + a + 2] = u2;
-      pairDirectional[slot0 + a + 3] = u3;
-    }
-    for (; a < live; a++) {
-      const r = pairIndex[slot0 + a] * d;
-      let u = bias;
-      for (let j = 0; j < d; j++) u += vec[row + j] * x[r + j];
-      pairDirectional[slot0 + a] = u;
-    }
+    grad[bOffset + k] = gradB;
+    return gradV;
   }
 
   function lossAndGradient(lossScale: number): number {
@@ -201,22 +400,13 @@ export function createJsKernel(shape: KernelShape): Kernel {
     }
     grad[betaOffset] = gradBeta;
     for (let k = 0; k < width; k++) {
-      const vk = params[vOffset + k];
       const slot0 = k * n;
       const live = liveCount[k];
-      let gradV = 0;
-      let gradB = 0;
-      for (let a = 0; a < live; a++) {
-        const weight = residualWeight[pairIndex[slot0 + a]];
-        gradV += weight * pairPhi[slot0 + a];
-        // d f / d z_ki = v_k phi'(z_ki); phi' = 1 on live relu pairs.
-        const dz = activation === 'relu' ? weight * vk : weight * vk * pairDphi[slot0 + a];
-        pairDz[a] = dz;
-        gradB += dz;
-      }
-      accumulateInputs(k, live, grad, k * d);
-      grad[bOffset + k] = gradB;
-      grad[vOffset + k] = gradV;
+      grad[vOffset + k] =
+        activation === 'relu'
+          ? neuronGradientRelu(pairIndex, pairPhi, slot0, live, residualWeight, params[vOffset + k], pairDz, grad, bOffset + k)
+          : backwardGelu(k);
+      accumulateInputs(pairIndex, slot0, live, pairDz, x, d, grad, k * d);
     }
     return lossScale * (sumSquares / n);
   }
@@ -225,9 +415,12 @@ export function createJsKernel(shape: KernelShape): Kernel {
    * H vec = (2c/n) sum_i [ (J vec)_i grad f_i + r_i (Hess f_i) vec ]  (Gauss-Newton + residual).
    * Per neuron, with u = dw.x + db: (J vec)_i gets dv phi + v phi' u; (Hess f_i) vec has
    * w-block x (phi' dv + v phi'' u), b-block (phi' dv + v phi'' u), v-block phi' u.
+   * u is computed twice per pair (both passes, same order) rather than cached: K x n doubles of
+   * cache would cost more memory traffic than the d multiply-adds.
    */
   function hessianVectorProduct(vec: Float64Array, out: Float64Array): void {
     const coefficient = (2 * cachedLossScale) / n;
+    const relu = activation === 'relu';
     jvpWeight.fill(vec[betaOffset]);
     for (let k = 0; k < width; k++) {
       const wRow = k * d;
@@ -236,10 +429,10 @@ export function createJsKernel(shape: KernelShape): Kernel {
       const vk = params[vOffset + k];
       const slot0 = k * n;
       const live = liveCount[k];
-      directionalDerivatives(k, live, vec, wRow, dbk);
       for (let a = 0; a < live; a++) {
-        const dphi = activation === 'relu' ? 1 : pairDphi[slot0 + a];
-        jvpWeight[pairIndex[slot0 + a]] += dvk * pairPhi[slot0 + a] + vk * dphi * pairDirectional[slot0 + a];
+        const u = directionalDerivative(pairIndex, slot0 + a, x, d, vec, wRow, dbk);
+        const dphi = relu ? 1 : pairDphi[slot0 + a];
+        jvpWeight[pairIndex[slot0 + a]] += dvk * pairPhi[slot0 + a] + vk * dphi * u;
       }
     }
     let outBeta = 0;
@@ -249,6 +442,8 @@ export function createJsKernel(shape: KernelShape): Kernel {
     }
     out[betaOffset] = outBeta;
     for (let k = 0; k < width; k++) {
+      const wRow = k * d;
+      const dbk = vec[bOffset + k];
       const dvk = vec[vOffset + k];
       const vk = params[vOffset + k];
       const slot0 = k * n;
@@ -259,9 +454,9 @@ export function createJsKernel(shape: KernelShape): Kernel {
         const i = pairIndex[slot0 + a];
         const e = jvpWeight[i];
         const rho = residualWeight[i];
-        const u = pairDirectional[slot0 + a];
+        const u = directionalDerivative(pairIndex, slot0 + a, x, d, vec, wRow, dbk);
         let dz: number;
-        if (activation === 'relu') {
+        if (relu) {
           outV += e * pairPhi[slot0 + a] + rho * u;
           dz = e * vk + rho * dvk;
         } else {
@@ -272,7 +467,7 @@ export function createJsKernel(shape: KernelShape): Kernel {
         pairDz[a] = dz;
         outB += dz;
       }
-      accumulateInputs(k, live, out, k * d);
+      accumulateInputs(pairIndex, slot0, live, pairDz, x, d, out, wRow);
       out[bOffset + k] = outB;
       out[vOffset + k] = outV;
     }
