@@ -55,7 +55,8 @@ export function erf(x: number): number {
   let value: number;
   if (ax < 3) value = erfSeries(ax);
   else if (ax < 27) value = 1 - erfcContinuedFraction(ax);
-  else value = 1;
+  else if (ax >= 27) value = 1;
+  else return Number.NaN;
   return x < 0 ? -value : value;
 }
 

@@ -39,6 +39,12 @@ describe('erf', () => {
     expect(erf(0)).toBe(0);
     expect(erf(27)).toBe(1);
     expect(erf(Infinity)).toBe(1);
+    expect(erf(-Infinity)).toBe(-1);
+    // A NaN pre-activation must stay NaN (the divergence check relies on it), not become erf = 1.
+    expect(erf(Number.NaN)).toBeNaN();
+    expect(erfc(Number.NaN)).toBeNaN();
+    expect(gelu(Number.NaN)).toBeNaN();
+    expect(geluDerivative(Number.NaN)).toBeNaN();
   });
 
   it('has erfc tails accurate to 1e-15 relative for x >= 3 (arguments whose square is not a double included)', () => {
