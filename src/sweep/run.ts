@@ -1,0 +1,268 @@
+import os from 'node:os';
+import { SweepWriter, finalizeOutput, scanCommitted, type TableOptions } from '../io/index.js';
+import type { TaskResult, TaskStatus } from '../metrics/task-result.js';
+import {
+  configColumns,
+  configValues,
+  estimateTaskCost,
+  expandSpec,
+  loadSpecFile,
+  selectShard,
+  specHash as hashOfSpec,
+  type ShardSelector,
+  type Spec,
+  type Task,
+} from '../spec/index.js';
+import { provenance, writeManifest, type Manifest, type SessionRecord } from './manifest.js';
+import { acquireLock, checkOutputDir, ensureWritableDir, UsageError } from './output-dir.js';
+import { TaskTimeoutError, TrainingPool } from './pool.js';
+import { Progress } from './progress.js';
+
+export interface RunOptions {
+  specPath: string;
+  out: string;
+  workers: number;
+  resume: boolean;
+  retryFailed: boolean;
+  shard: ShardSelector | null;
+  taskTimeoutSeconds: number | null;
+  retries: number;
+  yes: boolean;
+  dryRun: boolean;
+  quiet: boolean;
+}
+
+/** Grids larger than this need --yes (DESIGN.md, Decisions). */
+export const TASK_LIMIT_WITHOUT_YES = 20_000;
+
+/** Nanoseconds per multiply-add of the cost model on one core of this class of machine (dry-run estimate only). */
+const NS_PER_COST_UNIT = 1.0;
+
+export function tableOptions(spec: Spec): TableOptions {
+  return {
+    configColumns: configColumns(spec),
+    saveParams: spec.save.params,
+    saveInitParams: spec.save.init_params,
+    saveData: spec.save.data,
+  };
+}
+
+/** The runs row of a task that produced no result (it threw, its worker died, or it timed out). */
+export function failedResult(status: TaskStatus, error: string, wallMs: number): TaskResult {
+  return {
+    run: {
+      status,
+      error,
+      epochs_run: 0,
+      diverged_epoch: null,
+      train_loss: null,
+      test_mse: null,
+      test_risk: null,
+      gen_gap: null,
+      lambda_max: null,
+      lambda_max_iters: null,
+      lambda_max_residual: null,
+      lambda_max_converged: null,
+      eos_ratio: null,
+      hessian_trace: null,
+      hessian_trace_se: null,
+      vg_norm: null,
+      thm32_bound: null,
+      vg_zero_neurons: null,
+      data_radius: null,
+      beta: null,
+      clipped_epochs: 0,
+      neurons_dead: null,
+      neurons_partial: null,
+      neurons_full: null,
+      median_activation_rate: null,
+      kernel_used: '',
+      wall_ms: wallMs,
+    },
+    curves: null,
+    neurons: null,
+    data: null,
+  };
+}
+
+/** Loads, validates and expands the spec, applying --yes and --shard. */
+export function planSweep(specPath: string, shard: ShardSelector | null, yes: boolean): { spec: Spec; raw: unknown; hash: string; all: Task[]; selected: Task[] } {
+  const { spec, raw } = loadSpecFile(specPath);
+  const all = expandSpec(spec);
+  if (all.length > TASK_LIMIT_WITHOUT_YES && !yes) {
+    throw new UsageError(`spec ${specPath}: expands to ${all.length} tasks, more than ${TASK_LIMIT_WITHOUT_YES}; pass --yes to run it anyway`);
+  }
+  const selected = shard ? selectShard(all, shard) : all;
+  return { spec, raw, hash: hashOfSpec(spec), all, selected };
+}
+
+function describePlan(spec: Spec, all: Task[], selected: Task[], shard: ShardSelector | null, workers: number): string {
+  const lines = [`spec "${spec.name}": ${all.length} tasks${shard ? `, shard ${shard.index}/${shard.count}: ${selected.length} tasks` : ''}`];
+  for (const axis of spec.axes) lines.push(`  grid ${axis.field}: ${axis.values.map((v) => JSON.stringify(v)).join(', ')}`);
+  for (const group of spec.zipGroups) lines.push(`  zip group ${group.name}: ${group.members.map((m) => m.label).join(' | ')}`);
+  lines.push(`  seeds: data ${JSON.stringify(spec.seeds.data)} x init ${JSON.stringify(spec.seeds.init)}`);
+  const cost = selected.reduce((sum, task) => sum + estimateTaskCost(task.config), 0);
+  const coreSeconds = (cost * NS_PER_COST_UNIT) / 1e9;
+  lines.push(`  estimated cost: ${cost.toExponential(2)} multiply-adds, about ${formatSeconds(coreSeconds)} on one core, ${formatSeconds(coreSeconds / workers)} on ${workers} workers`);
+  return lines.join('\n');
+}
+
+function formatSeconds(seconds: number): string {
+  if (seconds < 120) return `${seconds.toFixed(0)} s`;
+  if (seconds < 7200) return `${(seconds / 60).toFixed(0)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+/**
+ * `shatter run`: runs the tasks of a spec (or of one shard) that the output directory does not
+ * hold yet, streaming each finished task to disk, then finalises the tables. Returns the exit code
+ * (DESIGN.md, Decisions); throws UsageError for bad input before anything is written.
+ */
+export async function runSweep(options: RunOptions): Promise<number> {
+  const { spec, raw, hash, all, selected } = planSweep(options.specPath, options.shard, options.yes);
+  const shardLabel = options.shard ? `${options.shard.index}/${options.shard.count}` : null;
+  if (options.dryRun) {
+    process.stdout.write(`${describePlan(spec, all, selected, options.shard, options.workers)}\nDry run: nothing written.\n`);
+    return 0;
+  }
+  const previous = checkOutputDir(options.out, hash, shardLabel, options.resume);
+  ensureWritableDir(options.out);
+  const releaseLock = acquireLock(options.out);
+  try {
+    return await runInDirectory(options, spec, raw, hash, all.length, selected, shardLabel, previous);
+  } finally {
+    releaseLock();
+  }
+}
+
+async function runInDirectory(
+  options: RunOptions,
+  spec: Spec,
+  raw: unknown,
+  hash: string,
+  taskCount: number,
+  selected: Task[],
+  shardLabel: string | null,
+  previous: Manifest | null,
+): Promise<number> {
+  const dir = options.out;
+  const tables = tableOptions(spec);
+  const committed = previous ? scanCommitted(dir) : new Map<string, { status: TaskStatus; error: string | null }>();
+  const rerun = (status: TaskStatus) => options.retryFailed && (status === 'failed' || status === 'timeout');
+  const todo = selected
+    .filter((task) => {
+      const found = committed.get(task.id);
+      return found === undefined || rerun(found.status);
+    })
+    .sort((a, b) => estimateTaskCost(b.config) - estimateTaskCost(a.config) || a.index - b.index);
+
+  const session: SessionRecord = { started: new Date().toISOString(), ended: null, workers: options.workers, tasks_run: 0, exit: null };
+  const manifest: Manifest = {
+    ...provenance(),
+    spec: raw,
+    spec_name: spec.name,
+    spec_hash: hash,
+    task_count: taskCount,
+    shard: shardLabel,
+    shard_task_count: selected.length,
+    status: 'running',
+    started: previous?.started ?? session.started,
+    ended: null,
+    sessions: [...(previous?.sessions ?? []), session],
+  };
+  writeManifest(dir, manifest);
+  if (!options.quiet) {
+    const already = selected.length - todo.length;
+    process.stderr.write(`shatter run: ${todo.length} of ${selected.length} tasks to run${already > 0 ? ` (${already} already done)` : ''} on ${options.workers} workers into ${dir}\n`);
+  }
+
+  const writer = SweepWriter.open(dir, tables);
+  const progress = new Progress(selected.length, selected.length - todo.length, options.quiet);
+  const pool = todo.length > 0 ? new TrainingPool(Math.min(options.workers, todo.length)) : null;
+  let stopSignal: 'SIGINT' | 'SIGTERM' | null = null;
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    if (stopSignal !== null) {
+      // A second signal: leave at once. Every committed task is already on disk.
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    stopSignal = signal;
+    if (!options.quiet) process.stderr.write(`\nshatter run: ${signal}: stopping; finished tasks are kept (a second ${signal === 'SIGINT' ? 'Ctrl-C' : signal} exits at once)\n`);
+    void pool?.destroy();
+  };
+  const onInt = () => onSignal('SIGINT');
+  const onTerm = () => onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+
+  let next = 0;
+  const runOne = async (): Promise<void> => {
+    while (stopSignal === null && next < todo.length) {
+      const task = todo[next++];
+      let attempt = 0;
+      for (;;) {
+        const started = Date.now();
+        let result: TaskResult;
+        try {
+          result = await pool!.run({ taskId: task.id, config: task.config, save: spec.save }, options.taskTimeoutSeconds);
+        } catch (error) {
+          if (stopSignal !== null) return;
+          const timedOut = error instanceof TaskTimeoutError;
+          if (!timedOut && attempt < options.retries) {
+            attempt++;
+            continue;
+          }
+          const message = error instanceof Error ? error.message : String(error);
+          result = failedResult(timedOut ? 'timeout' : 'failed', attempt > 0 ? `${message} (after ${attempt} retries)` : message, Date.now() - started);
+        }
+        if (stopSignal !== null) return;
+        writer.commit(task.id, configValues(task), result);
+        session.tasks_run++;
+        progress.tick(result.run.status === 'failed' || result.run.status === 'timeout');
+        break;
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: pool ? pool.workers : 0 }, runOne));
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+    progress.stop();
+    writer.close();
+    await pool?.destroy().catch(() => undefined);
+  }
+
+  const final = finalizeOutput(dir, tables);
+  const states = scanCommitted(dir);
+  const failed = selected.filter((task) => {
+    const status = states.get(task.id)?.status;
+    return status === 'failed' || status === 'timeout';
+  });
+  const missing = selected.filter((task) => !states.has(task.id)).length;
+  session.ended = new Date().toISOString();
+  manifest.ended = session.ended;
+  if (stopSignal !== null) {
+    manifest.status = 'interrupted';
+    session.exit = stopSignal;
+  } else {
+    manifest.status = missing === 0 && failed.length === 0 ? 'complete' : 'incomplete';
+    session.exit = failed.length > 0 ? 'failures' : 'ok';
+  }
+  writeManifest(dir, manifest);
+  if (!options.quiet) {
+    const byStatus = Object.entries(final.byStatus)
+      .map(([status, count]) => `${count} ${status}`)
+      .join(', ');
+    process.stderr.write(`shatter run: ${manifest.status}: ${final.tasks} tasks in ${dir} (${byStatus || 'none'})${missing > 0 ? `, ${missing} missing` : ''}\n`);
+    if (failed.length > 0) {
+      process.stderr.write(`shatter run: ${failed.length} tasks failed or timed out (e.g. ${failed[0].id}); \`shatter run ${options.specPath} --out ${dir} --resume --retry-failed\` re-runs them\n`);
+    }
+  }
+  if (stopSignal === 'SIGINT') return 130;
+  if (stopSignal === 'SIGTERM') return 143;
+  return failed.length > 0 ? 1 : 0;
+}
+
+export function defaultWorkers(): number {
+  return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+}
