@@ -48,7 +48,7 @@ export function shatteringFigure(runs: readonly RunRow[], neurons: NeuronData, c
     const { indices, stride } = strideIndices(candidates.length, NEURON_POINTS_PER_PANEL);
     if (stride > 1) {
       subsampled = true;
-      panelNotes.push(`${configuration.label}: every ${stride}th of ${candidates.length} neurons`);
+      panelNotes.push(`${configuration.label}: 1 in ${stride} of ${candidates.length} neurons`);
     }
     for (const i of indices) {
       const { run, row } = candidates[i];
