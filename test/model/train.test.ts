@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { train, type TrainConfig } from '../../src/model/index.js';
 import { testConfig } from '../helpers/train-config.js';
@@ -28,6 +29,23 @@ describe('determinism', () => {
     expect(second.losses).toEqual(first.losses);
     expect(sameData(first, second)).toBe(true);
     expect(same(first.finalParams, first.initialParams)).toBe(false);
+  });
+
+  it('a worker thread computes the same bits as the main thread', async () => {
+    const config = testConfig({ epochs: 200, eta: 0.5, activation: 'gelu', weight_decay: 0.01 });
+    const inWorker = await new Promise<{ status: string; params: Float64Array }>((resolve, reject) => {
+      // Workers do not inherit vitest's TypeScript handling (TOOLCHAIN.md), and a .ts entry file
+      // is loaded before `--import tsx` takes effect: register tsx first, then import the entry.
+      // ('tsx/esm/api' resolves from the working directory, the project root under vitest.)
+      const entry = new URL('../helpers/train-in-worker.ts', import.meta.url).href;
+      const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
+      const worker = new Worker(bootstrap, { eval: true, workerData: config });
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    const here = run(config);
+    expect(inWorker.status).toBe('ok');
+    expect(same(inWorker.params, here.finalParams)).toBe(true);
   });
 });
 
