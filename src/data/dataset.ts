@@ -35,6 +35,11 @@ export interface Dataset {
  */
 export function makeDataset(settings: DatasetSettings): Dataset {
   const { d, n, n_test: nTest, sigma, data_seed: seed } = settings;
+  for (const [field, value] of [['d', d], ['n', n], ['n_test', nTest]] as const) {
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`${field}: got ${value}; allowed: an integer >= 1`);
+  }
+  if (!(sigma >= 0) || !Number.isFinite(sigma)) throw new RangeError(`sigma: got ${sigma}; allowed: a finite number >= 0`);
+  if (!Number.isInteger(seed) || seed < 0) throw new RangeError(`data_seed: got ${seed}; allowed: an integer >= 0`);
   const target = makeTarget(settings);
   const xTrain = sampleUniformBall(new RandomStream(['data', 'x_train', seed, d, n]), n, d, new Float64Array(n * d));
   const xTest = sampleUniformBall(new RandomStream(['data', 'x_test', seed, d, nTest]), nTest, d, new Float64Array(nTest * d));

@@ -65,7 +65,10 @@ export function makeTarget(settings: TargetSettings): TargetFunction {
       },
     };
   }
-  return makeCapsTarget(seed, d, settings.caps_m ?? CAPS_DEFAULTS.caps_m, settings.caps_eps ?? CAPS_DEFAULTS.caps_eps);
+  if (target === 'caps') {
+    return makeCapsTarget(seed, d, settings.caps_m ?? CAPS_DEFAULTS.caps_m, settings.caps_eps ?? CAPS_DEFAULTS.caps_eps);
+  }
+  throw new RangeError(`target: got ${JSON.stringify(target)}; allowed: "linear", "hoelder", "caps"`);
 }
 
 function makeCapsTarget(seed: number, d: number, atoms: number, eps: number): TargetFunction {

@@ -10,7 +10,16 @@ import { networkLayout } from './layout.js';
  *   both: b ~ U(+-1/sqrt d), beta ~ U(+-1/sqrt K)       (nn.Linear's default bias)
  */
 export function initialParameters(initSeed: number, d: number, width: number, init: InitKind, out?: Float64Array): Float64Array {
+  if (init !== 'kaiming_normal' && init !== 'torch_default') {
+    throw new RangeError(`init: got ${JSON.stringify(init)}; allowed: "kaiming_normal", "torch_default"`);
+  }
+  if (!Number.isInteger(initSeed) || initSeed < 0) throw new RangeError(`init_seed: got ${initSeed}; allowed: an integer >= 0`);
+  if (!Number.isInteger(d) || d < 1) throw new RangeError(`d: got ${d}; allowed: an integer >= 1`);
+  if (!Number.isInteger(width) || width < 1) throw new RangeError(`width: got ${width}; allowed: an integer >= 1`);
   const layout = networkLayout(d, width);
+  if (out !== undefined && out.length < layout.size) {
+    throw new RangeError(`initialParameters: the output buffer holds ${out.length} numbers, the network needs ${layout.size}`);
+  }
   const params = out ?? new Float64Array(layout.size);
   const stream = new RandomStream(['init', initSeed, d, width, init]);
   const hiddenBound = 1 / Math.sqrt(d);

@@ -50,3 +50,18 @@ describe('hoelder target f0(x) = (1/d) sum_j |u_j.x|^(1/2) + 1 (PAPER.md, A.7)',
     for (const x of [-0.81, -0.25, 0.04, 0.49, 1]) expect(evaluateAt(target, [x])).toBeCloseTo(Math.sqrt(Math.abs(x)) + 1, 15);
   });
 });
+
+describe('bad input is refused, naming the field and what is allowed', () => {
+  const good = { ...TRAIN_DEFAULTS, d: 3, n: 10, n_test: 5, data_seed: 0 };
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    ['an unknown target', { target: 'quadratic' }, /^target: got "quadratic"; allowed: "linear", "hoelder", "caps"$/],
+    ['d = 0', { d: 0 }, /^d: got 0; allowed: an integer >= 1$/],
+    ['a fractional n', { n: 10.5 }, /^n: got 10.5; allowed: an integer >= 1$/],
+    ['n_test = 0', { n_test: 0 }, /^n_test: got 0; allowed: an integer >= 1$/],
+    ['a negative sigma', { sigma: -1 }, /^sigma: got -1; allowed: a finite number >= 0$/],
+    ['a NaN sigma', { sigma: Number.NaN }, /^sigma: got NaN; allowed: a finite number >= 0$/],
+    ['a missing data_seed', { data_seed: undefined }, /^data_seed: got undefined; allowed: an integer >= 0$/],
+  ])('%s', (_label, change, message) => {
+    expect(() => makeDataset({ ...good, ...change } as Parameters<typeof makeDataset>[0])).toThrow(message);
+  });
+});

@@ -99,3 +99,15 @@ describe('initialParameters', () => {
     expect(out).toEqual(initialParameters(9, 4, 32, 'kaiming_normal'));
   });
 });
+
+describe('initialParameters refuses bad input, naming the field and what is allowed', () => {
+  it.each<[string, () => unknown, RegExp]>([
+    ['an unknown scheme', () => initialParameters(0, 3, 8, 'xavier' as InitKind), /^init: got "xavier"; allowed: "kaiming_normal", "torch_default"$/],
+    ['d = 0', () => initialParameters(0, 0, 8, 'kaiming_normal'), /^d: got 0; allowed: an integer >= 1$/],
+    ['a fractional width', () => initialParameters(0, 3, 2.5, 'kaiming_normal'), /^width: got 2.5; allowed: an integer >= 1$/],
+    ['a negative seed', () => initialParameters(-1, 3, 8, 'kaiming_normal'), /^init_seed: got -1; allowed: an integer >= 0$/],
+    ['a short buffer', () => initialParameters(0, 3, 8, 'kaiming_normal', new Float64Array(10)), /holds 10 numbers, the network needs 41/],
+  ])('%s', (_label, call, message) => {
+    expect(call).toThrow(message);
+  });
+});
