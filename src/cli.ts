@@ -128,6 +128,50 @@ function parser(argv: string[], setExit: (code: number) => void): Argv {
         setExit(0);
       },
     )
+    .command(
+      'slurm <target>',
+      'run a sweep as a Slurm job array plus a merge job: `slurm SPEC --out DIR --shards N [--submit]`, `slurm DIR --resubmit`',
+      (y) =>
+        y
+          .positional('target', { type: 'string', describe: 'experiment spec (JSON); with --resubmit or --check, the sweep directory' })
+          .option('out', { type: 'string', describe: 'sweep directory on a shared filesystem (scripts in DIR/slurm/, shards in DIR/shards/, merged result in DIR)' })
+          .option('shards', { type: 'string', describe: 'number of cost-balanced shards (--shard I/N slices)' })
+          .option('cpus-per-task', { type: 'string', describe: 'CPUs of each array element, its worker threads (default 1)' })
+          .option('time', { type: 'string', describe: 'time limit of each element and of the merge job, in Slurm format (e.g. 2:00:00)' })
+          .option('partition', { type: 'string', describe: 'Slurm partition' })
+          .option('max-array', { type: 'string', describe: 'most array elements (default 1000); more shards are grouped, several per element' })
+          .option('concurrent', { type: 'string', describe: 'most elements running at once (%P in --array)' })
+          .option('submit', { type: 'boolean', default: false, describe: 'submit with sbatch and print the job ids (otherwise print the two sbatch commands)' })
+          .option('resubmit', { type: 'boolean', default: false, describe: 'TARGET is a sweep directory: submit its unfinished elements again, and a new merge job' })
+          .option('retry-failed', { type: 'boolean', default: false, describe: 'with --resubmit: also re-run failed and timed-out tasks' })
+          .option('check', { type: 'boolean', default: false, describe: 'TARGET is a sweep directory: exit 1 naming unfinished shards (the merge job runs this)' }),
+      async (args) => {
+        const { checkCommand, resubmitCommand, slurmCommand } = await import('./slurm/index.js');
+        const target = requireString('target', args.target);
+        if (args.resubmit || args.check) {
+          const flag = args.resubmit ? '--resubmit' : '--check';
+          const stray = ['out', 'shards', 'cpus-per-task', 'time', 'partition', 'max-array', 'concurrent'].filter((name) => args[name] !== undefined);
+          if (args.resubmit && args.check) throw new UsageError('--resubmit and --check: pass one of them');
+          if (stray.length > 0 || args.submit) throw new UsageError(`${flag}: takes only the sweep directory; drop ${[...stray.map((name) => `--${name}`), ...(args.submit ? ['--submit'] : [])].join(', ')}`);
+          setExit(args.resubmit ? resubmitCommand(target, args['retry-failed']) : checkCommand(target));
+          return;
+        }
+        if (args['retry-failed']) throw new UsageError('--retry-failed: only with --resubmit');
+        setExit(
+          slurmCommand({
+            specPath: target,
+            out: requireString('--out', args.out),
+            shards: args.shards,
+            cpusPerTask: args['cpus-per-task'],
+            time: args.time,
+            partition: args.partition,
+            maxArray: args['max-array'],
+            concurrent: args.concurrent,
+            submit: args.submit,
+          }),
+        );
+      },
+    )
     .demandCommand(1, 'name a command: run, merge, inspect or report')
     .strict()
     .exitProcess(false)
