@@ -65,3 +65,33 @@ describe('bad input is refused, naming the field and what is allowed', () => {
     expect(() => makeDataset({ ...good, ...change } as Parameters<typeof makeDataset>[0])).toThrow(message);
   });
 });
+
+describe('caps target: M atoms eps^-2 relu(u_i.x - (1 - eps^2)) on disjoint boundary caps', () => {
+  it('is 0 at the centre, bounded by 1 on the ball, nonzero only near the boundary, with both signs', () => {
+    const d = 5;
+    const eps = 0.5;
+    const target = makeTarget({ target: 'caps', target_seed: 0, d, caps_m: 6, caps_eps: eps });
+    expect(evaluateAt(target, [0, 0, 0, 0, 0])).toBe(0);
+    const data = makeDataset({ ...TRAIN_DEFAULTS, d, n: 20_000, n_test: 1, data_seed: 0, target: 'caps', caps_m: 6, caps_eps: eps });
+    let positive = 0;
+    let negative = 0;
+    for (let i = 0; i < data.n; i++) {
+      const f = data.f0Train[i];
+      // Each atom peaks at eps^-2 * eps^2 = 1 where u.x = 1; disjoint caps never add up.
+      expect(Math.abs(f)).toBeLessThanOrEqual(1);
+      if (f !== 0) {
+        let normSq = 0;
+        for (let j = 0; j < d; j++) normSq += data.xTrain[i * d + j] ** 2;
+        expect(Math.sqrt(normSq)).toBeGreaterThan(1 - eps * eps);
+        if (f > 0) positive++;
+        else negative++;
+      }
+    }
+    expect(positive).toBeGreaterThan(0);
+    expect(negative).toBeGreaterThan(0);
+  });
+
+  it('refuses more caps than fit, naming caps_m and caps_eps', () => {
+    expect(() => makeTarget({ target: 'caps', target_seed: 0, d: 2, caps_m: 50, caps_eps: 0.9 })).toThrow(/caps_m=50 .*caps_eps=0.9/);
+  });
+});
