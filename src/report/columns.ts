@@ -6,7 +6,7 @@ import type { Table } from 'apache-arrow';
 
 export type Cell = number | string | boolean | null;
 
-function toCell(value: unknown): Cell {
+export function toCell(value: unknown): Cell {
   if (value === null || value === undefined) return null;
   if (typeof value === 'bigint') return Number(value);
   if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value;

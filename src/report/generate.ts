@@ -67,6 +67,12 @@ export function planFigures(output: ReturnType<typeof readOutput>): { plans: Fig
   return { plans, slopes, notes };
 }
 
+function specName(manifest: Record<string, unknown> | null): string | null {
+  if (typeof manifest?.spec_name === 'string') return manifest.spec_name;
+  const name = (manifest?.spec as { name?: unknown } | undefined)?.name;
+  return typeof name === 'string' ? name : null;
+}
+
 export async function generateReport(outputDir: string): Promise<ReportOutcome> {
   const dir = resolve(outputDir);
   const output = readOutput(dir);
@@ -98,7 +104,7 @@ export async function generateReport(outputDir: string): Promise<ReportOutcome> 
   const report: ReportJson = {
     dir,
     state: output.state,
-    spec_name: typeof (manifest?.spec as { name?: unknown } | undefined)?.name === 'string' ? ((manifest!.spec as { name: string }).name) : null,
+    spec_name: specName(manifest),
     spec_hash: typeof manifest?.spec_hash === 'string' ? manifest.spec_hash : null,
     task_count: output.taskCount,
     tasks_found: output.runs.length,

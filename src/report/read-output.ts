@@ -2,15 +2,17 @@
  * Reads an output directory (DESIGN.md "Output directory") into what the report draws: runs rows,
  * curves and neurons columns, the manifest, and notes on anything missing or unfinished.
  *
- * A finished sweep has runs.arrow, curves.arrow and neurons.arrow (Feather v2). A running or
- * killed sweep has Arrow stream part files under DIR/parts/ instead (or besides stale final
- * files): then every complete batch of the parts is read, and curves and neurons rows count only
- * for tasks whose runs row is there, since the runs row is written last as the commit marker.
+ * A finalised sweep has runs.arrow, curves.arrow and neurons.arrow (Feather v2): those are read.
+ * A sweep that is running (manifest status "running"), or was killed before finalising, has only
+ * its part files under DIR/parts/ up to date: then the committed tasks are read from them
+ * (read-parts.ts), and the report says it is partial.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { RecordBatchReader, Table, tableFromIPC, type RecordBatch } from 'apache-arrow';
+import { tableFromIPC, type Table } from 'apache-arrow';
+import { listSessions } from '../io/parts.js';
 import { numberColumn, stringColumn, tableRows, type Cell } from './columns.js';
+import { readCommitted } from './read-parts.js';
 
 export type RunRow = Record<string, Cell>;
 
@@ -54,18 +56,10 @@ export interface OutputData {
 }
 
 const TABLES = ['runs', 'curves', 'neurons'] as const;
-type TableName = (typeof TABLES)[number];
 
-/** Every complete record batch of an Arrow file or stream; a truncated tail is dropped. */
-function readCompleteBatches(bytes: Uint8Array): { batches: RecordBatch[]; truncated: boolean } {
-  const batches: RecordBatch[] = [];
-  try {
-    for (const batch of RecordBatchReader.from(bytes)) batches.push(batch);
-    return { batches, truncated: false };
-  } catch {
-    return { batches, truncated: true };
-  }
-}
+/** Manifest statuses of a sweep that has not run all its tasks (src/sweep/manifest.ts). */
+const UNFINISHED = new Set(['running', 'interrupted', 'incomplete']);
+type TableName = (typeof TABLES)[number];
 
 function readFinal(path: string, notes: string[]): Table | null {
   if (!existsSync(path)) return null;
@@ -75,34 +69,6 @@ function readFinal(path: string, notes: string[]): Table | null {
     notes.push(`${path} could not be read (${(error as Error).message}); it is left out.`);
     return null;
   }
-}
-
-/** Part files of one table: files under DIR/parts (one level of subfolders) named <table>*. */
-function partFiles(partsDir: string, table: TableName): string[] {
-  if (!existsSync(partsDir)) return [];
-  const found: string[] = [];
-  const visit = (dir: string, depth: number) => {
-    for (const entry of readdirSync(dir).sort()) {
-      const path = join(dir, entry);
-      const stats = statSync(path);
-      if (stats.isDirectory() && depth === 0) visit(path, 1);
-      else if (stats.isFile() && entry.startsWith(table) && stats.size > 0) found.push(path);
-    }
-  };
-  visit(partsDir, 0);
-  return found;
-}
-
-function readParts(partsDir: string, table: TableName, notes: string[]): Table[] {
-  const tables: Table[] = [];
-  let truncatedFiles = 0;
-  for (const path of partFiles(partsDir, table)) {
-    const { batches, truncated } = readCompleteBatches(readFileSync(path));
-    if (truncated) truncatedFiles++;
-    if (batches.length > 0) tables.push(new Table(batches));
-  }
-  if (truncatedFiles > 0) notes.push(`${truncatedFiles} ${table} part file(s) end in an unfinished batch; only complete batches are shown.`);
-  return tables;
 }
 
 function emptyCurves(): CurveData {
@@ -123,21 +89,6 @@ function concatFloat(parts: Float64Array[]): Float64Array {
     offset += p.length;
   }
   return out;
-}
-
-/** Keeps rows whose task is committed (a runs row exists); all rows when `committed` is null. */
-function keepRows<T extends { taskId: string[] }>(data: T, committed: Set<string> | null): T {
-  if (committed === null) return data;
-  const keep: number[] = [];
-  data.taskId.forEach((id, i) => {
-    if (committed.has(id)) keep.push(i);
-  });
-  if (keep.length === data.taskId.length) return data;
-  const out: Record<string, unknown> = {};
-  for (const [key, column] of Object.entries(data)) {
-    out[key] = Array.isArray(column) ? keep.map((i) => column[i]) : Float64Array.from(keep, (i) => (column as Float64Array)[i]);
-  }
-  return out as T;
 }
 
 function curvesOf(tables: Table[]): CurveData {
@@ -193,36 +144,43 @@ export function readOutput(dir: string): OutputData {
     notes.push('manifest.json is missing: this does not look like a finished shatter output directory.');
   }
 
-  const partsDir = join(dir, 'parts');
-  const partTables = Object.fromEntries(TABLES.map((name) => [name, readParts(partsDir, name, notes)])) as Record<TableName, Table[]>;
-  const fromParts = partTables.runs.length > 0;
-  const tables = {} as Record<TableName, Table[]>;
-  for (const name of TABLES) {
-    if (fromParts) {
-      tables[name] = partTables[name];
-    } else {
-      const final = readFinal(join(dir, `${name}.arrow`), notes);
-      tables[name] = final ? [final] : [];
-    }
-  }
-  if (fromParts) notes.push('The sweep has not been finalised (part files under parts/): the report shows the tasks committed so far.');
-
-  const runColumns = tables.runs[0]?.schema.fields.map((f) => f.name) ?? [];
-  const runs = tables.runs.flatMap((t) => tableRows(t));
-  const committed = fromParts ? new Set(runs.map((r) => String(r.task_id))) : null;
-  const curves = keepRows(curvesOf(tables.curves), committed);
-  const neurons = keepRows(neuronsOf(tables.neurons), committed);
-
-  const announced = manifest?.task_count ?? manifest?.taskCount;
-  const taskCount = typeof announced === 'number' ? announced : null;
   const manifestStatus = typeof manifest?.status === 'string' ? manifest.status : null;
+  const hasFinalRuns = existsSync(join(dir, 'runs.arrow'));
+  const fromParts = listSessions(dir).length > 0 && (!hasFinalRuns || manifestStatus === 'running');
+  let runColumns: string[];
+  let runs: RunRow[];
+  let curves: CurveData;
+  let neurons: NeuronData;
+  if (fromParts) {
+    const committed = readCommitted(dir);
+    runColumns = committed.runColumns;
+    runs = committed.runs;
+    curves = curvesOf(committed.curves);
+    neurons = neuronsOf(committed.neurons);
+    notes.push(
+      manifestStatus === 'running'
+        ? `The sweep is running: the report shows the ${runs.length} task(s) committed so far (read from the part files).`
+        : `The sweep was not finalised (no runs.arrow): the report shows the ${runs.length} task(s) committed in the part files.`,
+    );
+    if (committed.unreadable.length > 0) notes.push(`Rows of ${committed.unreadable.length} committed task(s) could not be read: ${committed.unreadable.slice(0, 3).join('; ')}.`);
+  } else {
+    const tables = Object.fromEntries(TABLES.map((name) => [name, readFinal(join(dir, `${name}.arrow`), notes)])) as Record<TableName, Table | null>;
+    runColumns = tables.runs?.schema.fields.map((f) => f.name) ?? [];
+    runs = tables.runs ? tableRows(tables.runs) : [];
+    curves = curvesOf(tables.curves ? [tables.curves] : []);
+    neurons = neuronsOf(tables.neurons ? [tables.neurons] : []);
+  }
+
+  // A shard's directory is responsible for its shard's tasks only.
+  const announced = manifest?.shard_task_count ?? manifest?.task_count;
+  const taskCount = typeof announced === 'number' ? announced : null;
   let state: OutputState = 'complete';
   if (runs.length === 0) {
     state = 'empty';
     notes.push('No finished task yet: there is nothing to plot.');
-  } else if (fromParts || (taskCount !== null && runs.length < taskCount) || manifestStatus === 'running') {
+  } else if (fromParts || (taskCount !== null && runs.length < taskCount) || (manifestStatus !== null && UNFINISHED.has(manifestStatus))) {
     state = 'partial';
-    if (taskCount !== null) notes.push(`Partial results: ${runs.length} of ${taskCount} tasks are finished.`);
+    if (taskCount !== null) notes.push(`Partial results: ${runs.length} of ${taskCount} tasks are finished${manifestStatus ? ` (manifest status: ${manifestStatus})` : ''}.`);
   }
 
   return {

@@ -3,10 +3,13 @@
  * files with explicit column types (DESIGN.md's columns), and a manifest, so that the report is
  * tested on files shaped like the sweep's without running one.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bool, Float64, Int32, Table, tableToIPC, Utf8, vectorFromArray, type DataType } from 'apache-arrow';
+import { RUN_MEASURE_TYPES, SweepWriter } from '../../src/io/index.js';
+import type { ConfigColumn, ConfigValue } from '../../src/io/index.js';
+import type { RunMeasures } from '../../src/metrics/task-result.js';
 import { RandomStream } from '../../src/rng/index.js';
 
 type Value = number | string | boolean | null;
@@ -212,4 +215,62 @@ export function writeFixtureDir(options: FixtureOptions = {}, prefix = 'fixture'
 export function makeDir(path: string): string {
   mkdirSync(path, { recursive: true });
   return path;
+}
+
+/**
+ * A sweep caught while running: the first `committed` tasks of the fixture committed through io's
+ * SweepWriter into part files (never closed, never finalised), then a half-written curves batch
+ * of the next task at the end of its file, as a kill mid-commit leaves it.
+ */
+const RUN_MEASURE_NAMES = Object.keys(RUN_MEASURE_TYPES) as (keyof RunMeasures)[];
+
+export function writeRunningSweep(committed: number, options: FixtureOptions = {}, prefix = 'running'): Fixture & { inFlight: string } {
+  const dir = tempDir(prefix);
+  const built = fixtureColumns(options);
+  const measureNames = new Set<string>(RUN_MEASURE_NAMES);
+  const runColumnNames = Object.keys(built.columns.runs).filter((name) => name !== 'task_id' && !measureNames.has(name));
+  const columnType = (name: string): ConfigColumn['type'] => {
+    const type = built.columns.runs[name].type;
+    return type instanceof Utf8 ? 'utf8' : type instanceof Int32 ? 'int32' : type instanceof Bool ? 'bool' : 'float64';
+  };
+  const writer = SweepWriter.open(dir, { configColumns: runColumnNames.map((name) => ({ name, type: columnType(name) })) });
+  const curveTask = built.columns.curves.task_id.values as string[];
+  const neuronTask = built.columns.neurons.task_id.values as string[];
+  const rowsOf = (tasks: string[], id: string) => tasks.flatMap((t, i) => (t === id ? [i] : []));
+  const floats = (column: ColumnSpec, rows: number[]) => Float64Array.from(rows, (i) => (column.values[i] as number | null) ?? NaN);
+  const ints = (column: ColumnSpec, rows: number[]) => Int32Array.from(rows, (i) => column.values[i] as number);
+  for (const run of built.runs.slice(0, committed)) {
+    const id = run.task_id as string;
+    const config = Object.fromEntries(runColumnNames.map((name) => [name, run[name] as ConfigValue]));
+    const measures = Object.fromEntries(RUN_MEASURE_NAMES.map((name) => [name, run[name] ?? null])) as unknown as RunMeasures;
+    measures.epochs_run = run.epochs_run as number;
+    measures.clipped_epochs = run.clipped_epochs as number;
+    const c = built.columns.curves;
+    const curveRows = rowsOf(curveTask, id);
+    const n = built.columns.neurons;
+    const neuronRows = rowsOf(neuronTask, id);
+    writer.commit(id, config, {
+      run: measures,
+      curves: curveRows.length === 0 ? null : {
+        epoch: ints(c.epoch, curveRows), train_loss: floats(c.train_loss, curveRows), grad_norm: floats(c.grad_norm, curveRows),
+        clipped: Uint8Array.from(curveRows, (i) => (c.clipped.values[i] ? 1 : 0)), neurons_dead: ints(c.neurons_dead, curveRows),
+        median_activation_rate: floats(c.median_activation_rate, curveRows), lambda_max: floats(c.lambda_max, curveRows),
+        test_mse: floats(c.test_mse, curveRows),
+      },
+      neurons: neuronRows.length === 0 ? null : {
+        activation_count: ints(n.activation_count, neuronRows), activation_rate: floats(n.activation_rate, neuronRows),
+        w_norm: floats(n.w_norm, neuronRows), b: floats(n.b, neuronRows), v: floats(n.v, neuronRows), a: floats(n.a, neuronRows),
+        t: floats(n.t, neuronRows), g: floats(n.g, neuronRows),
+      },
+      data: null,
+    });
+  }
+  // The in-flight task: half of an encoded curves batch at the end of the part file, no runs row.
+  const inFlight = built.runs[committed].task_id as string;
+  const inFlightRows = rowsOf(curveTask, inFlight);
+  const pickCurves = Object.fromEntries(Object.entries(built.columns.curves).map(([name, c]) => [name, { type: c.type, values: inFlightRows.map((i) => c.values[i]) }]));
+  const frame = tableToIPC(arrowTable(pickCurves), 'stream');
+  appendFileSync(join(writer.sessionPath, 'curves.arrows'), frame.subarray(frame.length >> 1));
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifestFor(built.runs.length, 'running')));
+  return { dir, ...built, inFlight };
 }

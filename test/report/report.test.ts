@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fontFiles, FONT_FAMILY, generateReport, type ReportJson, type ReportOutcome } from '../../src/report/index.js';
-import { arrowTable, fixtureColumns, makeDir, manifestFor, tempDir, writeArrow, writeFixtureDir } from './fixtures.js';
-import { tableToIPC } from 'apache-arrow';
+import { fixtureColumns, manifestFor, tempDir, writeArrow, writeFixtureDir, writeRunningSweep } from './fixtures.js';
 
 const created: string[] = [];
 afterAll(() => {
@@ -136,48 +135,31 @@ describe('report of directories with nothing or little to show', () => {
     expect(readFileSync(join(outcome.dir, 'summary.md'), 'utf8')).toContain('## Tasks that did not end ok');
   });
 
-  it('renders a running sweep from its part files: committed tasks only, truncated tails dropped', async () => {
-    const dir = tempDir('partial');
-    created.push(dir);
-    const { runs, columns } = fixtureColumns();
-    const parts = makeDir(join(dir, 'parts'));
-    // Two part generations (a start and a resume); runs rows are the commit markers.
-    const pick = (table: Record<string, { type: never; values: unknown[] }>, keep: (i: number) => boolean) =>
-      Object.fromEntries(Object.entries(table).map(([name, c]) => [name, { type: c.type, values: c.values.filter((_, i) => keep(i)) }]));
-    const taskOfCurve = columns.curves.task_id.values as string[];
-    const taskOfNeuron = columns.neurons.task_id.values as string[];
-    const committedFirst = new Set(runs.slice(0, 10).map((r) => r.task_id as string));
-    const committedSecond = new Set(runs.slice(10, 15).map((r) => r.task_id as string));
-    const inFlight = runs[15].task_id as string;
-    writeArrow(join(parts, 'runs-0001.arrow'), pick(columns.runs as never, (i) => i < 10), 'stream');
-    writeArrow(join(parts, 'curves-0001.arrow'), pick(columns.curves as never, (i) => committedFirst.has(taskOfCurve[i])), 'stream');
-    writeArrow(join(parts, 'neurons-0001.arrow'), pick(columns.neurons as never, (i) => committedFirst.has(taskOfNeuron[i])), 'stream');
-    writeArrow(join(parts, 'runs-0002.arrow'), pick(columns.runs as never, (i) => i >= 10 && i < 15), 'stream');
-    // Curves of the second generation include the in-flight task (no runs row yet).
-    writeArrow(join(parts, 'curves-0002.arrow'), pick(columns.curves as never, (i) => committedSecond.has(taskOfCurve[i]) || taskOfCurve[i] === inFlight), 'stream');
-    // Neurons of the second generation: a complete batch, then the in-flight task's batch cut mid-write.
-    const complete = arrowTable(pick(columns.neurons as never, (i) => committedSecond.has(taskOfNeuron[i])));
-    const inFlightBatch = arrowTable(pick(columns.neurons as never, (i) => taskOfNeuron[i] === inFlight));
-    const firstOnly = tableToIPC(complete, 'stream');
-    const both = tableToIPC(complete.concat(inFlightBatch), 'stream');
-    const secondStart = firstOnly.length - 8; // the end-of-stream marker is 8 bytes
-    const truncated = both.subarray(0, secondStart + Math.floor((both.length - 8 - secondStart) / 2));
-    writeFileSync(join(parts, 'neurons-0002.arrow'), truncated);
-    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifestFor(runs.length, 'running')));
-
-    const outcome = await generateReport(dir);
+  it('renders a running sweep from its part files: committed tasks only, a cut-off tail ignored', async () => {
+    const running = track(writeRunningSweep(15));
+    const outcome = await generateReport(running.dir);
     const report = readReport(outcome);
     expect(report.state).toBe('partial');
     expect(report.tasks_found).toBe(15);
-    expect(report.notes.join(' ')).toMatch(/Partial results: 15 of 36 tasks are finished/);
-    expect(report.notes.join(' ')).toMatch(/has not been finalised/);
-    expect(report.notes.join(' ')).toMatch(/1 neurons part file\(s\) end in an unfinished batch/);
-    expect(outcome.figures.map((f) => f.name)).toContain('shattering');
-    const spec = JSON.parse(readFileSync(join(outcome.dir, 'edge-of-stability.vl.json'), 'utf8')) as { vconcat: { data: { values: unknown[] } }[] };
-    // 15 committed tasks x 11 curve rows; the in-flight task's rows are not drawn.
-    expect(spec.vconcat[0].data.values).toHaveLength(15 * 11);
-    const neurons = JSON.parse(readFileSync(join(outcome.dir, 'shattering.vl.json'), 'utf8')) as { data: { values: unknown[] } };
+    expect(report.task_count).toBe(36);
+    const notes = report.notes.join(' ');
+    expect(notes).toMatch(/The sweep is running: the report shows the 15 task\(s\) committed so far/);
+    expect(notes).toMatch(/Partial results: 15 of 36 tasks are finished \(manifest status: running\)/);
+    expect(outcome.figures.map((f) => f.name)).toEqual(['shattering', 'edge-of-stability', 'curse-of-dimensionality', 'theorem-3-2', 'training-health']);
+    const eos = JSON.parse(readFileSync(join(outcome.dir, 'edge-of-stability.vl.json'), 'utf8')) as { vconcat: { data: { values: { seed: string }[] } }[] };
+    // 15 committed tasks x 11 curve rows; the in-flight task's half batch is not read.
+    expect(eos.vconcat[0].data.values).toHaveLength(15 * 11);
+    const shattering = JSON.parse(readFileSync(join(outcome.dir, 'shattering.vl.json'), 'utf8')) as { data: { values: unknown[] } };
     // 15 tasks x 7 neurons with a > 0 (neuron 1 has a = 0).
-    expect(neurons.data.values).toHaveLength(15 * 7);
+    expect(shattering.data.values).toHaveLength(15 * 7);
+    expect(report.configurations.reduce((sum, c) => sum + c.tasks, 0)).toBe(15);
   }, 60_000);
+
+  it('reports a finalised but interrupted sweep as partial', async () => {
+    const fixture = track(writeFixtureDir({}, 'interrupted'));
+    writeFileSync(join(fixture.dir, 'manifest.json'), JSON.stringify(manifestFor(40, 'interrupted')));
+    const report = readReport(await generateReport(fixture.dir));
+    expect(report.state).toBe('partial');
+    expect(report.notes.join(' ')).toMatch(/Partial results: 36 of 40 tasks are finished \(manifest status: interrupted\)/);
+  });
 });
