@@ -1,6 +1,7 @@
 import { gelu, geluDerivative, geluSecondDerivative } from './activation.js';
 import type { Kernel, KernelShape } from './kernel.js';
-import { networkLayout } from './layout.js';
+import type { ActivationKind } from './config.js';
+import { networkLayout, type NetworkLayout } from './layout.js';
 
 /**
  * The readable TypeScript kernel: plain loops over typed arrays, neuron-major.
@@ -309,6 +310,34 @@ function directionalDerivative(pairIndex: Int32Array, slot: number, x: Float64Ar
   return u;
 }
 
+/**
+ * f(x) for `count` points (row-major, d columns) of the network in `params`: one point at a time,
+ * z in the pre-activation order, terms added in ascending k. Shared by every kernel.
+ */
+export function predictNetwork(
+  params: Float64Array,
+  layout: NetworkLayout,
+  activation: ActivationKind,
+  points: Float64Array,
+  count: number,
+  out: Float64Array,
+): Float64Array {
+  const { d, width, bOffset, vOffset, betaOffset } = layout;
+  const beta = params[betaOffset];
+  for (let i = 0; i < count; i++) {
+    const xRow = i * d;
+    let f = beta;
+    for (let k = 0; k < width; k++) {
+      const wRow = k * d;
+      let z = params[bOffset + k];
+      for (let j = 0; j < d; j++) z += params[wRow + j] * points[xRow + j];
+      f += params[vOffset + k] * (activation === 'relu' ? (z > 0 ? z : 0) : gelu(z));
+    }
+    out[i] = f;
+  }
+  return out;
+}
+
 export function createJsKernel(shape: KernelShape): Kernel {
   const { d, n, width, activation } = shape;
   const layout = networkLayout(d, width);
@@ -483,19 +512,7 @@ export function createJsKernel(shape: KernelShape): Kernel {
   }
 
   function predict(points: Float64Array, count: number, out: Float64Array): Float64Array {
-    const beta = params[betaOffset];
-    for (let i = 0; i < count; i++) {
-      const xRow = i * d;
-      let f = beta;
-      for (let k = 0; k < width; k++) {
-        const wRow = k * d;
-        let z = params[bOffset + k];
-        for (let j = 0; j < d; j++) z += params[wRow + j] * points[xRow + j];
-        f += params[vOffset + k] * (activation === 'relu' ? (z > 0 ? z : 0) : gelu(z));
-      }
-      out[i] = f;
-    }
-    return out;
+    return predictNetwork(params, layout, activation, points, count, out);
   }
 
   return {

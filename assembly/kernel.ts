@@ -1,0 +1,347 @@
+// WebAssembly SIMD twin of src/model/kernel-js.ts for ReLU networks (AssemblyScript, f64x2).
+//
+// Built by `npm run build:wasm` (asc -O3 --runtime stub --enable simd --importMemory) into
+// build/kernel.wasm. The module owns no data: every buffer lives in the imported memory at byte
+// offsets that src/model/kernel-wasm.ts chooses and hands to `setup` once per kernel, so the
+// JavaScript side sees the same bytes through Float64Array views and nothing is copied per epoch.
+//
+// It performs the TypeScript kernel's floating-point operations in the same order (see the
+// "Operation order" note in kernel-js.ts), only with two lanes at a time where lanes are
+// independent: two points of one pre-activation sum, two coordinates j of one gradient row.
+// Multiplies and adds stay separate (no fused multiply-add), so each lane rounds exactly as the
+// scalar code does and both kernels give bit-identical results.
+
+let d: i32 = 0;
+let n: i32 = 0;
+let width: i32 = 0;
+/** Byte offsets of the buffers (layout.ts for params, grad, vec, out). */
+let params: usize = 0;
+let grad: usize = 0;
+let x: usize = 0; // n x d, row-major (gathers of one point's row)
+let xT: usize = 0; // d x n, column-major (two points' coordinate j in one vector)
+let y: usize = 0;
+let prediction: usize = 0;
+let residualWeight: usize = 0;
+let jvpWeight: usize = 0;
+let pairDz: usize = 0;
+let pairIndex: usize = 0; // i32, K x n
+let pairPhi: usize = 0; // f64, K x n
+let liveCount: usize = 0; // i32, K
+let bOffset: i32 = 0;
+let vOffset: i32 = 0;
+let betaOffset: i32 = 0;
+
+export function setup(
+  dIn: i32,
+  nIn: i32,
+  widthIn: i32,
+  paramsPtr: usize,
+  gradPtr: usize,
+  xPtr: usize,
+  xTPtr: usize,
+  yPtr: usize,
+  predictionPtr: usize,
+  residualWeightPtr: usize,
+  jvpWeightPtr: usize,
+  pairDzPtr: usize,
+  pairIndexPtr: usize,
+  pairPhiPtr: usize,
+  liveCountPtr: usize,
+): void {
+  d = dIn;
+  n = nIn;
+  width = widthIn;
+  params = paramsPtr;
+  grad = gradPtr;
+  x = xPtr;
+  xT = xTPtr;
+  y = yPtr;
+  prediction = predictionPtr;
+  residualWeight = residualWeightPtr;
+  jvpWeight = jvpWeightPtr;
+  pairDz = pairDzPtr;
+  pairIndex = pairIndexPtr;
+  pairPhi = pairPhiPtr;
+  liveCount = liveCountPtr;
+  bOffset = width * d;
+  vOffset = bOffset + width;
+  betaOffset = vOffset + width;
+}
+
+@inline function f64At(base: usize, index: i32): f64 {
+  return load<f64>(base + (<usize>index << 3));
+}
+
+@inline function setF64(base: usize, index: i32, value: f64): void {
+  store<f64>(base + (<usize>index << 3), value);
+}
+
+@inline function i32At(base: usize, index: i32): i32 {
+  return load<i32>(base + (<usize>index << 2));
+}
+
+@inline function vecAt(base: usize, index: i32): v128 {
+  return v128.load(base + (<usize>index << 3));
+}
+
+@inline function setVec(base: usize, index: i32, value: v128): void {
+  v128.store(base + (<usize>index << 3), value);
+}
+
+/** 0.5 (z + |z|) lane-wise: relu, exactly as the TypeScript kernel computes it. */
+@inline function reluVec(z: v128): v128 {
+  return f64x2.mul(f64x2.splat(0.5), f64x2.add(z, f64x2.abs(z)));
+}
+
+/** Appends pair (i, z) at slot `live` and keeps it when z > 0 (branch-free); returns the new end. */
+@inline function keep(live: i32, i: i32, z: f64): i32 {
+  store<i32>(pairIndex + (<usize>live << 2), i);
+  setF64(pairPhi, live, z);
+  return live + <i32>(z > 0);
+}
+
+/** z = b + sum_j w_j x_ij for one point, ascending j (the leftover path). */
+@inline function preActivation(wRow: i32, bk: f64, i: i32): f64 {
+  let z = bk;
+  for (let j = 0; j < d; j++) z += f64At(params, wRow + j) * f64At(xT, j * n + i);
+  return z;
+}
+
+/** Forward of neurons k and k+1 over all points; writes their live pairs and counts. */
+function forwardNeuronPair(k: i32): void {
+  const wRowK = k * d;
+  const wRowL = wRowK + d;
+  const bk = f64At(params, bOffset + k);
+  const bl = f64At(params, bOffset + k + 1);
+  const vk = f64At(params, vOffset + k);
+  const vl = f64At(params, vOffset + k + 1);
+  const vkVec = f64x2.splat(vk);
+  const vlVec = f64x2.splat(vl);
+  const slotK = k * n;
+  const slotL = slotK + n;
+  let liveK = slotK;
+  let liveL = slotL;
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    let zk0 = f64x2.splat(bk);
+    let zk1 = zk0;
+    let zk2 = zk0;
+    let zk3 = zk0;
+    let zl0 = f64x2.splat(bl);
+    let zl1 = zl0;
+    let zl2 = zl0;
+    let zl3 = zl0;
+    let column = xT + (<usize>i << 3);
+    for (let j = 0; j < d; j++) {
+      const wk = v128.load_splat<f64>(params + (<usize>(wRowK + j) << 3));
+      const wl = v128.load_splat<f64>(params + (<usize>(wRowL + j) << 3));
+      const x0 = v128.load(column);
+      const x1 = v128.load(column, 16);
+      const x2 = v128.load(column, 32);
+      const x3 = v128.load(column, 48);
+      zk0 = f64x2.add(zk0, f64x2.mul(wk, x0));
+      zk1 = f64x2.add(zk1, f64x2.mul(wk, x1));
+      zk2 = f64x2.add(zk2, f64x2.mul(wk, x2));
+      zk3 = f64x2.add(zk3, f64x2.mul(wk, x3));
+      zl0 = f64x2.add(zl0, f64x2.mul(wl, x0));
+      zl1 = f64x2.add(zl1, f64x2.mul(wl, x1));
+      zl2 = f64x2.add(zl2, f64x2.mul(wl, x2));
+      zl3 = f64x2.add(zl3, f64x2.mul(wl, x3));
+      column += <usize>n << 3;
+    }
+    setVec(prediction, i, f64x2.add(f64x2.add(vecAt(prediction, i), f64x2.mul(vkVec, reluVec(zk0))), f64x2.mul(vlVec, reluVec(zl0))));
+    setVec(prediction, i + 2, f64x2.add(f64x2.add(vecAt(prediction, i + 2), f64x2.mul(vkVec, reluVec(zk1))), f64x2.mul(vlVec, reluVec(zl1))));
+    setVec(prediction, i + 4, f64x2.add(f64x2.add(vecAt(prediction, i + 4), f64x2.mul(vkVec, reluVec(zk2))), f64x2.mul(vlVec, reluVec(zl2))));
+    setVec(prediction, i + 6, f64x2.add(f64x2.add(vecAt(prediction, i + 6), f64x2.mul(vkVec, reluVec(zk3))), f64x2.mul(vlVec, reluVec(zl3))));
+    liveK = keep(liveK, i, f64x2.extract_lane(zk0, 0));
+    liveK = keep(liveK, i + 1, f64x2.extract_lane(zk0, 1));
+    liveK = keep(liveK, i + 2, f64x2.extract_lane(zk1, 0));
+    liveK = keep(liveK, i + 3, f64x2.extract_lane(zk1, 1));
+    liveK = keep(liveK, i + 4, f64x2.extract_lane(zk2, 0));
+    liveK = keep(liveK, i + 5, f64x2.extract_lane(zk2, 1));
+    liveK = keep(liveK, i + 6, f64x2.extract_lane(zk3, 0));
+    liveK = keep(liveK, i + 7, f64x2.extract_lane(zk3, 1));
+    liveL = keep(liveL, i, f64x2.extract_lane(zl0, 0));
+    liveL = keep(liveL, i + 1, f64x2.extract_lane(zl0, 1));
+    liveL = keep(liveL, i + 2, f64x2.extract_lane(zl1, 0));
+    liveL = keep(liveL, i + 3, f64x2.extract_lane(zl1, 1));
+    liveL = keep(liveL, i + 4, f64x2.extract_lane(zl2, 0));
+    liveL = keep(liveL, i + 5, f64x2.extract_lane(zl2, 1));
+    liveL = keep(liveL, i + 6, f64x2.extract_lane(zl3, 0));
+    liveL = keep(liveL, i + 7, f64x2.extract_lane(zl3, 1));
+  }
+  for (; i < n; i++) {
+    const zk = preActivation(wRowK, bk, i);
+    const zl = preActivation(wRowL, bl, i);
+    let f = f64At(prediction, i);
+    f += vk * (0.5 * (zk + Math.abs(zk)));
+    f += vl * (0.5 * (zl + Math.abs(zl)));
+    setF64(prediction, i, f);
+    liveK = keep(liveK, i, zk);
+    liveL = keep(liveL, i, zl);
+  }
+  store<i32>(liveCount + (<usize>k << 2), liveK - slotK);
+  store<i32>(liveCount + (<usize>(k + 1) << 2), liveL - slotL);
+}
+
+/** Forward of the last neuron when the width is odd. */
+function forwardNeuron(k: i32): void {
+  const wRow = k * d;
+  const bk = f64At(params, bOffset + k);
+  const vk = f64At(params, vOffset + k);
+  const slot0 = k * n;
+  let live = slot0;
+  for (let i = 0; i < n; i++) {
+    const z = preActivation(wRow, bk, i);
+    setF64(prediction, i, f64At(prediction, i) + vk * (0.5 * (z + Math.abs(z))));
+    live = keep(live, i, z);
+  }
+  store<i32>(liveCount + (<usize>k << 2), live - slot0);
+}
+
+/** f(x_i) for every training point, and the live pairs of every neuron. */
+export function forwardRelu(): void {
+  const beta = f64At(params, betaOffset);
+  for (let i = 0; i < n; i++) setF64(prediction, i, beta);
+  let k = 0;
+  for (; k + 2 <= width; k += 2) forwardNeuronPair(k);
+  if (k < width) forwardNeuron(k);
+}
+
+/**
+ * out[row + j] = sum_a pairDz[a] x_(i_a) j over the `live` pairs from slot0, four pairs at a time:
+ * out_j += (s0 x0j + s1 x1j + s2 x2j + s3 x3j), two coordinates j per vector.
+ */
+function accumulateInputs(slot0: i32, live: i32, out: usize, row: i32): void {
+  const rowPtr = out + (<usize>row << 3);
+  for (let j = 0; j < d; j++) store<f64>(rowPtr + (<usize>j << 3), 0.0);
+  const rowBytes = <usize>d << 3;
+  let a = 0;
+  for (; a + 4 <= live; a += 4) {
+    const p0 = x + <usize>i32At(pairIndex, slot0 + a) * rowBytes;
+    const p1 = x + <usize>i32At(pairIndex, slot0 + a + 1) * rowBytes;
+    const p2 = x + <usize>i32At(pairIndex, slot0 + a + 2) * rowBytes;
+    const p3 = x + <usize>i32At(pairIndex, slot0 + a + 3) * rowBytes;
+    const t0 = f64At(pairDz, a);
+    const t1 = f64At(pairDz, a + 1);
+    const t2 = f64At(pairDz, a + 2);
+    const t3 = f64At(pairDz, a + 3);
+    const s0 = f64x2.splat(t0);
+    const s1 = f64x2.splat(t1);
+    const s2 = f64x2.splat(t2);
+    const s3 = f64x2.splat(t3);
+    let j = 0;
+    for (; j + 2 <= d; j += 2) {
+      const offset = <usize>j << 3;
+      let sum = f64x2.add(f64x2.mul(s0, v128.load(p0 + offset)), f64x2.mul(s1, v128.load(p1 + offset)));
+      sum = f64x2.add(sum, f64x2.mul(s2, v128.load(p2 + offset)));
+      sum = f64x2.add(sum, f64x2.mul(s3, v128.load(p3 + offset)));
+      v128.store(rowPtr + offset, f64x2.add(v128.load(rowPtr + offset), sum));
+    }
+    if (j < d) {
+      const offset = <usize>j << 3;
+      const sum = t0 * load<f64>(p0 + offset) + t1 * load<f64>(p1 + offset) + t2 * load<f64>(p2 + offset) + t3 * load<f64>(p3 + offset);
+      store<f64>(rowPtr + offset, load<f64>(rowPtr + offset) + sum);
+    }
+  }
+  for (; a < live; a++) {
+    const p = x + <usize>i32At(pairIndex, slot0 + a) * rowBytes;
+    const t = f64At(pairDz, a);
+    for (let j = 0; j < d; j++) {
+      const offset = <usize>j << 3;
+      store<f64>(rowPtr + offset, load<f64>(rowPtr + offset) + t * load<f64>(p + offset));
+    }
+  }
+}
+
+/** Loss c/n sum r^2 and its gradient into grad; call forwardRelu first. */
+export function lossAndGradientRelu(lossScale: f64): f64 {
+  forwardRelu();
+  const coefficient = (2 * lossScale) / <f64>n;
+  let sumSquares: f64 = 0;
+  let gradBeta: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const r = f64At(prediction, i) - f64At(y, i);
+    sumSquares += r * r;
+    const weight = coefficient * r;
+    setF64(residualWeight, i, weight);
+    gradBeta += weight;
+  }
+  setF64(grad, betaOffset, gradBeta);
+  for (let k = 0; k < width; k++) {
+    const vk = f64At(params, vOffset + k);
+    const slot0 = k * n;
+    const live = i32At(liveCount, k);
+    let gradV: f64 = 0;
+    let gradB: f64 = 0;
+    for (let a = 0; a < live; a++) {
+      const weight = f64At(residualWeight, i32At(pairIndex, slot0 + a));
+      gradV += weight * f64At(pairPhi, slot0 + a);
+      const dz = weight * vk;
+      setF64(pairDz, a, dz);
+      gradB += dz;
+    }
+    setF64(grad, bOffset + k, gradB);
+    setF64(grad, vOffset + k, gradV);
+    accumulateInputs(slot0, live, grad, k * d);
+  }
+  return lossScale * (sumSquares / <f64>n);
+}
+
+/** u = db_k + sum_j dw_kj x_ij for the pair in `slot` (ascending j). */
+@inline function directional(slot: i32, vec: usize, row: i32, bias: f64): f64 {
+  const p = x + <usize>(i32At(pairIndex, slot) * d) * 8;
+  let u = bias;
+  for (let j = 0; j < d; j++) u += f64At(vec, row + j) * load<f64>(p + (<usize>j << 3));
+  return u;
+}
+
+/** out = H vec at the state of the last lossAndGradientRelu (same formulas as kernel-js.ts). */
+export function hessianVectorProductRelu(vec: usize, out: usize, lossScale: f64): void {
+  const coefficient = (2 * lossScale) / <f64>n;
+  const vecBeta = f64At(vec, betaOffset);
+  for (let i = 0; i < n; i++) setF64(jvpWeight, i, vecBeta);
+  for (let k = 0; k < width; k++) {
+    const wRow = k * d;
+    const dbk = f64At(vec, bOffset + k);
+    const dvk = f64At(vec, vOffset + k);
+    const vk = f64At(params, vOffset + k);
+    const slot0 = k * n;
+    const live = i32At(liveCount, k);
+    for (let a = 0; a < live; a++) {
+      const u = directional(slot0 + a, vec, wRow, dbk);
+      const i = i32At(pairIndex, slot0 + a);
+      setF64(jvpWeight, i, f64At(jvpWeight, i) + (dvk * f64At(pairPhi, slot0 + a) + vk * u));
+    }
+  }
+  let outBeta: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const e = f64At(jvpWeight, i) * coefficient;
+    setF64(jvpWeight, i, e);
+    outBeta += e;
+  }
+  setF64(out, betaOffset, outBeta);
+  for (let k = 0; k < width; k++) {
+    const wRow = k * d;
+    const dbk = f64At(vec, bOffset + k);
+    const dvk = f64At(vec, vOffset + k);
+    const vk = f64At(params, vOffset + k);
+    const slot0 = k * n;
+    const live = i32At(liveCount, k);
+    let outV: f64 = 0;
+    let outB: f64 = 0;
+    for (let a = 0; a < live; a++) {
+      const i = i32At(pairIndex, slot0 + a);
+      const e = f64At(jvpWeight, i);
+      const rho = f64At(residualWeight, i);
+      const u = directional(slot0 + a, vec, wRow, dbk);
+      outV += e * f64At(pairPhi, slot0 + a) + rho * u;
+      const dz = e * vk + rho * dvk;
+      setF64(pairDz, a, dz);
+      outB += dz;
+    }
+    accumulateInputs(slot0, live, out, wRow);
+    setF64(out, bOffset + k, outB);
+    setF64(out, vOffset + k, outV);
+  }
+}

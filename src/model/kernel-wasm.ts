@@ -1,0 +1,163 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Kernel, KernelShape } from './kernel.js';
+import { predictNetwork } from './kernel-js.js';
+import { networkLayout } from './layout.js';
+
+/**
+ * The WebAssembly SIMD kernel (assembly/kernel.ts, built into build/kernel.wasm by `npm run
+ * build:wasm`, which `npm ci` runs through the "prepare" script). ReLU networks only; for GELU
+ * createKernel('auto') uses the TypeScript kernel.
+ *
+ * Each kernel instance has its own WebAssembly.Memory, sized once for its shape and never grown,
+ * so the Float64Array views below stay valid for the kernel's life. Byte layout (16-aligned):
+ *   params, grad, vec, out      P = K(d+2)+1 doubles each (layout.ts); vec/out carry HVPs
+ *   x (n x d row-major), xT (d x n), y, prediction, residualWeight, jvpWeight, pairDz (n each)
+ *   pairIndex (K x n int32), pairPhi (K x n doubles), liveCount (K int32)
+ * It performs the TypeScript kernel's operations in the same order, so both give bit-identical
+ * results (the tests check it); it is faster because two lanes run at once.
+ */
+
+interface KernelExports {
+  setup(
+    d: number,
+    n: number,
+    width: number,
+    params: number,
+    grad: number,
+    x: number,
+    xT: number,
+    y: number,
+    prediction: number,
+    residualWeight: number,
+    jvpWeight: number,
+    pairDz: number,
+    pairIndex: number,
+    pairPhi: number,
+    liveCount: number,
+  ): void;
+  lossAndGradientRelu(lossScale: number): number;
+  hessianVectorProductRelu(vec: number, out: number, lossScale: number): void;
+}
+
+const PAGE_BYTES = 65536;
+let compiled: WebAssembly.Module | null | undefined;
+let loadError = '';
+
+/** build/kernel.wasm of this package, from src/model/ (tsx, tests) or dist/src/model/ (tsc output). */
+function wasmPath(): string | null {
+  for (const relative of ['../../build/kernel.wasm', '../../../build/kernel.wasm']) {
+    const path = fileURLToPath(new URL(relative, import.meta.url));
+    if (existsSync(path)) return path;
+  }
+  return null;
+}
+
+function wasmModule(): WebAssembly.Module | null {
+  if (compiled !== undefined) return compiled;
+  const path = wasmPath();
+  if (path === null) {
+    loadError = 'build/kernel.wasm is missing (run `npm run build:wasm`)';
+    compiled = null;
+    return compiled;
+  }
+  try {
+    compiled = new WebAssembly.Module(readFileSync(path));
+  } catch (error) {
+    loadError = `build/kernel.wasm does not load here: ${(error as Error).message}`;
+    compiled = null;
+  }
+  return compiled;
+}
+
+/** Why the WASM kernel cannot run a shape, or null if it can. */
+export function wasmUnavailableReason(shape: KernelShape): string | null {
+  if (shape.activation !== 'relu') return `the wasm kernel supports activation "relu" only, not "${shape.activation}"`;
+  if (wasmModule() === null) return loadError;
+  return null;
+}
+
+export function createWasmKernel(shape: KernelShape): Kernel {
+  const reason = wasmUnavailableReason(shape);
+  if (reason !== null) throw new Error(`kernel "wasm" is not available: ${reason}`);
+  const { d, n, width, activation } = shape;
+  const layout = networkLayout(d, width);
+  const size = layout.size;
+
+  let bytes = 0;
+  /** Reserves `count` elements of `elementBytes` and returns their byte offset (16-aligned). */
+  const reserve = (count: number, elementBytes: number): number => {
+    const offset = bytes;
+    bytes += Math.ceil((count * elementBytes) / 16) * 16;
+    return offset;
+  };
+  const paramsAt = reserve(size, 8);
+  const gradAt = reserve(size, 8);
+  const vecAt = reserve(size, 8);
+  const outAt = reserve(size, 8);
+  const xAt = reserve(n * d, 8);
+  const xTAt = reserve(n * d, 8);
+  const yAt = reserve(n, 8);
+  const predictionAt = reserve(n, 8);
+  const residualWeightAt = reserve(n, 8);
+  const jvpWeightAt = reserve(n, 8);
+  const pairDzAt = reserve(n, 8);
+  const pairIndexAt = reserve(width * n, 4);
+  const pairPhiAt = reserve(width * n, 8);
+  const liveCountAt = reserve(width, 4);
+
+  const pages = Math.max(1, Math.ceil(bytes / PAGE_BYTES));
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  const instance = new WebAssembly.Instance(wasmModule() as WebAssembly.Module, {
+    env: {
+      memory,
+      abort: () => {
+        throw new Error('wasm kernel aborted');
+      },
+    },
+  });
+  const wasm = instance.exports as unknown as KernelExports;
+  wasm.setup(d, n, width, paramsAt, gradAt, xAt, xTAt, yAt, predictionAt, residualWeightAt, jvpWeightAt, pairDzAt, pairIndexAt, pairPhiAt, liveCountAt);
+
+  const buffer = memory.buffer;
+  const params = new Float64Array(buffer, paramsAt, size);
+  const grad = new Float64Array(buffer, gradAt, size);
+  const vecView = new Float64Array(buffer, vecAt, size);
+  const outView = new Float64Array(buffer, outAt, size);
+  const x = new Float64Array(buffer, xAt, n * d);
+  const xT = new Float64Array(buffer, xTAt, n * d);
+  const y = new Float64Array(buffer, yAt, n);
+  const liveCount = new Int32Array(buffer, liveCountAt, width);
+  let cachedLossScale = 0;
+
+  function loadData(inputs: Float64Array, labels: Float64Array): void {
+    x.set(inputs.subarray(0, n * d));
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) xT[j * n + i] = inputs[i * d + j];
+    y.set(labels.subarray(0, n));
+  }
+
+  function lossAndGradient(lossScale: number): number {
+    cachedLossScale = lossScale;
+    return wasm.lossAndGradientRelu(lossScale);
+  }
+
+  function hessianVectorProduct(vec: Float64Array, out: Float64Array): void {
+    vecView.set(vec.subarray(0, size));
+    wasm.hessianVectorProductRelu(vecAt, outAt, cachedLossScale);
+    out.set(outView);
+  }
+
+  return {
+    name: 'wasm',
+    shape,
+    layout,
+    params,
+    grad,
+    loadData,
+    lossAndGradient,
+    hessianVectorProduct,
+    activationCounts: (out) => out.set(liveCount),
+    predict: (points, count, out) => predictNetwork(params, layout, activation, points, count, out),
+    dispose() {},
+  };
+}

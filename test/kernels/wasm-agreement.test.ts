@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { makeDataset } from '../../src/data/index.js';
+import { createJsKernel, createKernel, gradientDescent, initialParameters, TRAIN_DEFAULTS, type Kernel } from '../../src/model/index.js';
+import { createWasmKernel, wasmUnavailableReason } from '../../src/model/kernel-wasm.js';
+import { RandomStream } from '../../src/rng/index.js';
+
+/** Shapes with d = 1, odd n and widths (leftover points and a lone last neuron), and a wide one. */
+const SHAPES: Array<[number, number, number]> = [
+  [1, 33, 7],
+  [2, 9, 3],
+  [3, 50, 21],
+  [5, 8, 1],
+  [7, 17, 2],
+  [10, 64, 40],
+  [4, 257, 129],
+];
+
+function relativeL2(a: Float64Array, b: Float64Array): number {
+  let diff = 0;
+  let norm = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff += (a[i] - b[i]) ** 2;
+    norm += b[i] ** 2;
+  }
+  return Math.sqrt(diff / norm);
+}
+
+function pair(d: number, n: number, width: number, seed: number): { js: Kernel; wasm: Kernel; xTest: Float64Array } {
+  const data = makeDataset({ ...TRAIN_DEFAULTS, d, n, n_test: 13, data_seed: seed });
+  const params = initialParameters(seed, d, width, 'kaiming_normal');
+  const shape = { d, n, width, activation: 'relu' as const };
+  const js = createJsKernel(shape);
+  const wasm = createWasmKernel(shape);
+  for (const kernel of [js, wasm]) {
+    kernel.loadData(data.xTrain, data.yTrain);
+    kernel.params.set(params);
+  }
+  return { js, wasm, xTest: data.xTest };
+}
+
+describe('the WASM kernel is built and chosen', () => {
+  it('build/kernel.wasm loads (npm ci builds it through "prepare")', () => {
+    expect(wasmUnavailableReason({ d: 3, n: 10, width: 4, activation: 'relu' })).toBeNull();
+  });
+
+  it('auto picks wasm for relu and falls back to js for gelu; explicit wasm for gelu is refused by name', () => {
+    expect(createKernel('auto', { d: 2, n: 5, width: 3, activation: 'relu' }).name).toBe('wasm');
+    expect(createKernel('auto', { d: 2, n: 5, width: 3, activation: 'gelu' }).name).toBe('js');
+    expect(createKernel('js', { d: 2, n: 5, width: 3, activation: 'relu' }).name).toBe('js');
+    expect(() => createKernel('wasm', { d: 2, n: 5, width: 3, activation: 'gelu' })).toThrow(/activation "relu" only, not "gelu"/);
+  });
+});
+
+describe.each(SHAPES)('WASM vs TypeScript kernel at (d, n, width) = (%i, %i, %i)', (d, n, width) => {
+  it('loss, gradient, activation counts, HVPs and predictions agree (to 1e-12, in fact bitwise)', () => {
+    const { js, wasm, xTest } = pair(d, n, width, 3 + d);
+    const stream = new RandomStream(['test', 'wasm-agreement', d, n, width]);
+    const direction = Float64Array.from({ length: js.layout.size }, () => stream.normal());
+    for (const lossScale of [0.5, 1]) {
+      const lossJs = js.lossAndGradient(lossScale);
+      const lossWasm = wasm.lossAndGradient(lossScale);
+      expect(Math.abs(lossWasm - lossJs) / lossJs).toBeLessThanOrEqual(1e-12);
+      expect(relativeL2(wasm.grad, js.grad)).toBeLessThanOrEqual(1e-12);
+      expect(Array.from(wasm.grad)).toEqual(Array.from(js.grad));
+
+      const countsJs = new Int32Array(width);
+      const countsWasm = new Int32Array(width);
+      js.activationCounts(countsJs);
+      wasm.activationCounts(countsWasm);
+      expect(Array.from(countsWasm)).toEqual(Array.from(countsJs));
+      expect(countsJs.some((c) => c > 0 && c < n)).toBe(true);
+
+      const hvJs = new Float64Array(js.layout.size);
+      const hvWasm = new Float64Array(js.layout.size);
+      js.hessianVectorProduct(direction, hvJs);
+      wasm.hessianVectorProduct(direction, hvWasm);
+      expect(relativeL2(hvWasm, hvJs)).toBeLessThanOrEqual(1e-12);
+      expect(Array.from(hvWasm)).toEqual(Array.from(hvJs));
+    }
+    const count = 13;
+    const predJs = js.predict(xTest, count, new Float64Array(count));
+    const predWasm = wasm.predict(xTest, count, new Float64Array(count));
+    expect(Array.from(predWasm)).toEqual(Array.from(predJs));
+  });
+
+  it('one epoch, then 300 epochs of gradient descent (clipping and weight decay) end with the same parameters', () => {
+    const { js, wasm } = pair(d, n, width, 11 + d);
+    const options = { eta: 0.3, weightDecay: 1e-3, clip: 0.5, lossScale: 0.5, epochs: 1 };
+    gradientDescent(js, options);
+    gradientDescent(wasm, options);
+    expect(relativeL2(wasm.params, js.params)).toBeLessThanOrEqual(1e-12);
+    const longer = { ...options, epochs: 300 };
+    const outcomeJs = gradientDescent(js, longer);
+    const outcomeWasm = gradientDescent(wasm, longer);
+    expect(outcomeWasm.clippedEpochs).toBe(outcomeJs.clippedEpochs);
+    expect(Array.from(wasm.params)).toEqual(Array.from(js.params));
+  });
+});
