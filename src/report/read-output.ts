@@ -11,6 +11,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC, type Table } from 'apache-arrow';
 import { listSessions } from '../io/parts.js';
+import { UsageError } from '../sweep/output-dir.js';
 import { numberColumn, stringColumn, tableRows, type Cell } from './columns.js';
 import { readCommitted } from './read-parts.js';
 
@@ -129,7 +130,8 @@ function zipGroupsOf(manifest: Record<string, unknown> | null, runColumns: strin
 export function readOutput(dir: string): OutputData {
   const notes: string[] = [];
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new Error(`report: output directory ${dir} does not exist or is not a directory`);
+    // The CLI's bad-input error: printed without a stack, exit code 2.
+    throw new UsageError(`report: output directory ${dir} does not exist or is not a directory`);
   }
 
   let manifest: Record<string, unknown> | null = null;
