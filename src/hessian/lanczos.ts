@@ -1,4 +1,5 @@
 import { RandomStream, type StreamKeyPart } from '../rng/index.js';
+import { gramSchmidtPass } from './gram-schmidt.js';
 import { indexOfLargest, tridiagonalEigen, type TridiagonalWork } from './tridiagonal.js';
 
 /** out = H vec for a symmetric operator H (e.g. a kernel's Hessian-vector product). */
@@ -40,20 +41,24 @@ export interface LanczosResult {
 const WARM_START_RANDOM_WEIGHT = 1e-8;
 
 /**
- * Everything one Lanczos call needs, allocated once: the orthonormal basis (maxIterations vectors
- * of `size`), the tridiagonal projection, and the small eigenproblem's scratch. A tracked run
- * keeps one workspace for all its lambda_max measurements.
+ * Everything one Lanczos call needs: the orthonormal basis (up to maxIterations vectors of
+ * `size`), the tridiagonal projection, and the small eigenproblem's scratch. A tracked run keeps
+ * one workspace for all its lambda_max measurements, so steps allocate nothing after the first.
  */
 export class LanczosWorkspace {
-  readonly basis: Float64Array;
-  /** Views of the basis vectors, made once so that steps allocate nothing. */
-  readonly basisVectors: Float64Array[];
+  /**
+   * Basis vectors q_0, q_1, ..., allocated when a step first needs them and kept for later calls:
+   * a run whose Lanczos converges in 8 steps never holds the 100 vectors its cap would allow.
+   */
+  readonly basisVectors: Float64Array[] = [];
   readonly residualVector: Float64Array;
   readonly vector: Float64Array;
   readonly product: Float64Array;
   readonly alpha: Float64Array;
   readonly beta: Float64Array;
   readonly tridiagonal: TridiagonalWork;
+  /** Gram-Schmidt coefficients q_i . w of one step. */
+  readonly coefficients: Float64Array;
   /** Last row of the eigenvector matrix of T (per-step convergence test). */
   readonly lastRow: Float64Array;
   /** Full eigenvector matrix of T, maxIterations^2 (final Ritz vector). */
@@ -68,9 +73,6 @@ export class LanczosWorkspace {
       throw new Error(`Lanczos: maxIterations must be an integer >= 1, got ${maxIterations}`);
     }
     const steps = Math.min(maxIterations, size);
-    this.basis = new Float64Array(steps * size);
-    this.basisVectors = [];
-    for (let i = 0; i < steps; i++) this.basisVectors.push(this.basis.subarray(i * size, (i + 1) * size));
     this.residualVector = new Float64Array(size);
     this.vector = new Float64Array(size);
     this.product = new Float64Array(size);
@@ -78,14 +80,22 @@ export class LanczosWorkspace {
     this.beta = new Float64Array(steps);
     this.tridiagonal = { values: new Float64Array(steps), offScratch: new Float64Array(steps) };
     this.lastRow = new Float64Array(steps);
+    this.coefficients = new Float64Array(steps);
     this.ritzVectors = new Float64Array(steps * steps);
+  }
+
+  /** q_j, allocated on first use. */
+  basisVector(j: number): Float64Array {
+    while (this.basisVectors.length <= j) this.basisVectors.push(new Float64Array(this.size));
+    return this.basisVectors[j];
   }
 }
 
 /**
  * Largest eigenvalue of a symmetric operator by the Lanczos method with full
- * reorthogonalisation (Gram-Schmidt applied twice, which keeps the basis orthonormal to
- * rounding at these sizes). After step j the tridiagonal T_j is diagonalised (QL); with theta its
+ * reorthogonalisation (the three-term recurrence, then Gram-Schmidt against the whole basis,
+ * repeated once when it cancels much of the vector; this keeps the basis orthonormal to rounding
+ * at these sizes). After step j the tridiagonal T_j is diagonalised (QL); with theta its
  * largest eigenvalue and s its eigenvector, ||H y - theta y|| = beta_j |s_j| for y = Q s, the
  * stopping test. The residual returned is recomputed explicitly from one more product.
  *
@@ -105,32 +115,32 @@ export function lanczosLargest(matvec: Matvec, size: number, options: LanczosOpt
     throw new Error(`Lanczos: workspace holds ${ws.maxIterations} steps, ${maxIterations} asked`);
   }
   const stepsAllowed = Math.min(maxIterations, size);
-  const { basis, basisVectors, residualVector: w, alpha, beta, tridiagonal, lastRow } = ws;
+  const { residualVector: w, alpha, beta, tridiagonal, lastRow } = ws;
 
-  startVector(basis, size, options);
+  startVector(ws.basisVector(0), options);
 
   let steps = 0;
   let finite = true;
   for (let j = 0; j < stepsAllowed; j++) {
-    const q = basisVectors[j];
+    const q = ws.basisVectors[j];
     matvec(q, w);
     steps = j + 1;
     let a = 0;
     for (let p = 0; p < size; p++) a += q[p] * w[p];
     alpha[j] = a;
-    // Twice is enough: two (modified) Gram-Schmidt passes against the whole basis, which also
-    // remove alpha_j q_j and beta_(j-1) q_(j-1), the three-term recurrence.
+    // Three-term recurrence, then full reorthogonalisation against the whole basis: one
+    // Gram-Schmidt pass, and a second one when the first cancelled much of w
+    // (Daniel-Gragg-Kaufman-Stewart: twice is enough).
+    const previous = j > 0 ? ws.basisVectors[j - 1] : q;
+    const previousBeta = j > 0 ? beta[j - 1] : 0;
+    for (let p = 0; p < size; p++) w[p] -= a * q[p] + previousBeta * previous[p];
+    let b = norm(w);
     for (let pass = 0; pass < 2; pass++) {
-      for (let i = 0; i <= j; i++) {
-        const offset = i * size;
-        let dot = 0;
-        for (let p = 0; p < size; p++) dot += basis[offset + p] * w[p];
-        for (let p = 0; p < size; p++) w[p] -= dot * basis[offset + p];
-      }
+      gramSchmidtPass(w, ws.basisVectors, j + 1, ws.coefficients);
+      const before = b;
+      b = norm(w);
+      if (b >= Math.SQRT1_2 * before) break;
     }
-    let normSq = 0;
-    for (let p = 0; p < size; p++) normSq += w[p] * w[p];
-    const b = Math.sqrt(normSq);
     beta[j] = b;
     if (!Number.isFinite(a) || !Number.isFinite(b)) {
       finite = false;
@@ -148,7 +158,7 @@ export function lanczosLargest(matvec: Matvec, size: number, options: LanczosOpt
     // An invariant subspace (b ~ 0 against the spectrum's scale) gives exact Ritz pairs.
     const invariant = b <= 1e-14 * spectralScale(tridiagonal.values, steps) || j + 1 === size;
     if (estimate <= tolerance * Math.abs(theta) || invariant || j + 1 === stepsAllowed) break;
-    const next = basisVectors[j + 1];
+    const next = ws.basisVector(j + 1);
     for (let p = 0; p < size; p++) next[p] = w[p] / b;
   }
   if (!finite) return { value: Number.NaN, residual: Number.NaN, iterations: steps, converged: false, vector: ws.vector };
@@ -158,7 +168,7 @@ export function lanczosLargest(matvec: Matvec, size: number, options: LanczosOpt
 
 /** Forms y = Q s for the top eigenpair of T, then checks ||H y - theta y|| with one product. */
 function ritzPair(matvec: Matvec, ws: LanczosWorkspace, size: number, steps: number, tolerance: number): LanczosResult {
-  const { basis, alpha, beta, tridiagonal, ritzVectors, vector: y, product } = ws;
+  const { basisVectors, alpha, beta, tridiagonal, ritzVectors, vector: y, product } = ws;
   ritzVectors.fill(0, 0, steps * steps);
   for (let i = 0; i < steps; i++) ritzVectors[i * steps + i] = 1;
   if (!tridiagonalEigen(steps, alpha, beta, tridiagonal, ritzVectors, steps)) {
@@ -169,8 +179,8 @@ function ritzPair(matvec: Matvec, ws: LanczosWorkspace, size: number, steps: num
   y.fill(0);
   for (let i = 0; i < steps; i++) {
     const weight = ritzVectors[i * steps + top];
-    const offset = i * size;
-    for (let p = 0; p < size; p++) y[p] += weight * basis[offset + p];
+    const basisVector = basisVectors[i];
+    for (let p = 0; p < size; p++) y[p] += weight * basisVector[p];
   }
   let normSq = 0;
   for (let p = 0; p < size; p++) normSq += y[p] * y[p];
@@ -185,8 +195,8 @@ function ritzPair(matvec: Matvec, ws: LanczosWorkspace, size: number, steps: num
 }
 
 /** Writes the unit start vector q_0 into the first basis slot. */
-function startVector(basis: Float64Array, size: number, options: LanczosOptions): void {
-  const q = basis.subarray(0, size);
+function startVector(q: Float64Array, options: LanczosOptions): void {
+  const size = q.length;
   const stream = new RandomStream(options.streamKey ?? ['lanczos_start', size]);
   for (let p = 0; p < size; p++) q[p] = stream.normal();
   normalise(q);
@@ -210,9 +220,13 @@ function spectralScale(values: Float64Array, m: number): number {
   return scale;
 }
 
-function normalise(v: Float64Array): void {
+function norm(v: Float64Array): number {
   let normSq = 0;
   for (let p = 0; p < v.length; p++) normSq += v[p] * v[p];
-  const norm = Math.sqrt(normSq);
-  for (let p = 0; p < v.length; p++) v[p] /= norm;
+  return Math.sqrt(normSq);
+}
+
+function normalise(v: Float64Array): void {
+  const length = norm(v);
+  for (let p = 0; p < v.length; p++) v[p] /= length;
 }

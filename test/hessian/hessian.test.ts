@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { hutchinsonTrace, lanczosLargest } from '../../src/hessian/index.js';
-import { lossScale, prepareTraining, train, TRAIN_DEFAULTS, type ActivationKind, type Kernel, type LossKind, type TrainConfig } from '../../src/model/index.js';
+import {
+  lossScale,
+  prepareTraining,
+  train,
+  TRAIN_DEFAULTS,
+  type ActivationKind,
+  type Kernel,
+  type KernelChoice,
+  type LossKind,
+  type TrainConfig,
+} from '../../src/model/index.js';
 import { hessianByColumns, symmetricEigenvalues } from './full-hessian.js';
 
 /** Networks of 100 to 300 parameters, d in {1, 3, 10}. */
@@ -10,12 +20,22 @@ const shapes = [
   { d: 10, n: 40, width: 24 }, // 289
 ];
 
-function config(shape: { d: number; n: number; width: number }, activation: ActivationKind, loss: LossKind, seed: number): TrainConfig {
+/** Every kernel that can run the activation: the WASM kernel covers relu only. */
+const kernelsFor = (activation: ActivationKind): KernelChoice[] => (activation === 'relu' ? ['js', 'wasm'] : ['js']);
+
+function config(
+  shape: { d: number; n: number; width: number },
+  activation: ActivationKind,
+  loss: LossKind,
+  seed: number,
+  kernel: KernelChoice = 'js',
+): TrainConfig {
   return {
     ...TRAIN_DEFAULTS,
     ...shape,
     activation,
     loss,
+    kernel,
     eta: 0.05,
     epochs: 300,
     n_test: 10,
@@ -54,36 +74,39 @@ function safeStep(kernel: Kernel, x: Float64Array, j: number): number {
 describe('Hessian-vector products of the kernel', () => {
   for (const activation of ['relu', 'gelu'] as const) {
     for (const trained of [false, true]) {
-      it(`${activation}, ${trained ? 'after 300 epochs' : 'at init'}: every column H e_j matches central differences of the gradient`, () => {
-        const shape = shapes[1];
-        const cfg = config(shape, activation, 'half_mse', 3);
-        const { dataset } = prepareTraining(cfg);
-        const kernel = kernelAt(cfg, trained);
-        const size = kernel.params.length;
-        const hessian = hessianByColumns(kernel);
-        const base = Float64Array.from(kernel.params);
-        const gradPlus = new Float64Array(size);
-        let worst = 0;
-        let scale = 0;
-        for (let j = 0; j < size; j++) {
-          const h = safeStep(kernel, dataset.xTrain, j);
-          expect(h).toBeGreaterThan(1e-9);
-          kernel.params[j] = base[j] + h;
-          kernel.lossAndGradient(0.5);
-          gradPlus.set(kernel.grad);
-          kernel.params[j] = base[j] - h;
-          kernel.lossAndGradient(0.5);
-          for (let i = 0; i < size; i++) {
-            const difference = (gradPlus[i] - kernel.grad[i]) / (2 * h);
-            worst = Math.max(worst, Math.abs(difference - hessian.get(i, j)));
-            scale = Math.max(scale, Math.abs(hessian.get(i, j)));
+      for (const kernelChoice of kernelsFor(activation)) {
+        it(`${activation}, ${kernelChoice} kernel, ${trained ? 'after 300 epochs' : 'at init'}: every column H e_j matches central differences of the gradient`, () => {
+          const shape = shapes[1];
+          const cfg = config(shape, activation, 'half_mse', 3, kernelChoice);
+          const { dataset } = prepareTraining(cfg);
+          const kernel = kernelAt(cfg, trained);
+          const size = kernel.params.length;
+          const hessian = hessianByColumns(kernel);
+          const base = Float64Array.from(kernel.params);
+          const gradPlus = new Float64Array(size);
+          let worst = 0;
+          let scale = 0;
+          for (let j = 0; j < size; j++) {
+            const h = safeStep(kernel, dataset.xTrain, j);
+            expect(h).toBeGreaterThan(1e-9);
+            kernel.params[j] = base[j] + h;
+            kernel.lossAndGradient(0.5);
+            gradPlus.set(kernel.grad);
+            kernel.params[j] = base[j] - h;
+            kernel.lossAndGradient(0.5);
+            for (let i = 0; i < size; i++) {
+              const difference = (gradPlus[i] - kernel.grad[i]) / (2 * h);
+              worst = Math.max(worst, Math.abs(difference - hessian.get(i, j)));
+              scale = Math.max(scale, Math.abs(hessian.get(i, j)));
+            }
+            kernel.params[j] = base[j];
           }
-          kernel.params[j] = base[j];
-        }
-        expect(worst).toBeLessThan(1e-6 * scale);
-        // And H is symmetric.
-        expect(hessian.sub(hessian.transpose()).abs().max()).toBeLessThanOrEqual(1e-12 * scale);
-      });
+          expect(worst).toBeLessThan(1e-6 * scale);
+          // And H is symmetric.
+          expect(hessian.sub(hessian.transpose()).abs().max()).toBeLessThanOrEqual(1e-12 * scale);
+          expect(kernel.name).toBe(kernelChoice);
+        });
+      }
     }
   }
 });
@@ -91,28 +114,30 @@ describe('Hessian-vector products of the kernel', () => {
 describe('lambda_max by Lanczos against the full eigendecomposition', () => {
   for (const activation of ['relu', 'gelu'] as const) {
     for (const loss of ['half_mse', 'mse'] as const) {
-      it(`${activation}, ${loss}: 1e-8 relative on 3 shapes, at init and after training`, () => {
-        for (const [index, shape] of shapes.entries()) {
-          for (const trained of [false, true]) {
-            const kernel = kernelAt(config(shape, activation, loss, 10 + index), trained);
-            const eigenvalues = symmetricEigenvalues(hessianByColumns(kernel));
-            const exact = eigenvalues[eigenvalues.length - 1];
-            const result = lanczosLargest((v, out) => kernel.hessianVectorProduct(v, out), kernel.params.length, {
-              tolerance: 1e-10,
-              maxIterations: 300,
-            });
-            expect(result.converged).toBe(true);
-            expect(Math.abs(result.value - exact)).toBeLessThanOrEqual(1e-8 * Math.abs(exact));
-            expect(Math.abs(result.value - exact)).toBeLessThanOrEqual(result.residual + 1e-12 * Math.abs(exact));
+      for (const kernelChoice of kernelsFor(activation)) {
+        it(`${activation}, ${loss}, ${kernelChoice} kernel: 1e-8 relative on 3 shapes, at init and after training`, () => {
+          for (const [index, shape] of shapes.entries()) {
+            for (const trained of [false, true]) {
+              const kernel = kernelAt(config(shape, activation, loss, 10 + index, kernelChoice), trained);
+              const eigenvalues = symmetricEigenvalues(hessianByColumns(kernel));
+              const exact = eigenvalues[eigenvalues.length - 1];
+              const result = lanczosLargest((v, out) => kernel.hessianVectorProduct(v, out), kernel.params.length, {
+                tolerance: 1e-10,
+                maxIterations: 300,
+              });
+              expect(result.converged).toBe(true);
+              expect(Math.abs(result.value - exact)).toBeLessThanOrEqual(1e-8 * Math.abs(exact));
+              expect(Math.abs(result.value - exact)).toBeLessThanOrEqual(result.residual + 1e-12 * Math.abs(exact));
+            }
           }
-        }
-      });
+        });
+      }
     }
   }
 
   it('the mse Hessian is exactly twice the half-MSE Hessian at the same parameters', () => {
-    for (const activation of ['relu', 'gelu'] as const) {
-      const kernel = kernelAt(config(shapes[2], activation, 'half_mse', 4), true);
+    for (const [activation, kernelChoice] of [['relu', 'js'], ['relu', 'wasm'], ['gelu', 'js']] as const) {
+      const kernel = kernelAt(config(shapes[2], activation, 'half_mse', 4, kernelChoice), true);
       const half = hessianByColumns(kernel);
       kernel.lossAndGradient(lossScale('mse'));
       const full = hessianByColumns(kernel);
@@ -124,8 +149,8 @@ describe('lambda_max by Lanczos against the full eigendecomposition', () => {
 describe('Hutchinson trace', () => {
   it('is within 4 standard errors of the exact trace, with the standard error of the Rademacher variance', () => {
     for (const [index, shape] of shapes.entries()) {
-      for (const activation of ['relu', 'gelu'] as const) {
-        const kernel = kernelAt(config(shape, activation, 'half_mse', 20 + index), true);
+      for (const [activation, kernelChoice] of [['relu', 'wasm'], ['gelu', 'js']] as const) {
+        const kernel = kernelAt(config(shape, activation, 'half_mse', 20 + index, kernelChoice), true);
         const hessian = symmetrise(hessianByColumns(kernel));
         const size = kernel.params.length;
         let trace = 0;

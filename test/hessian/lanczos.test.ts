@@ -146,6 +146,22 @@ describe('lanczosLargest on operators with a known spectrum', () => {
     expect(() => lanczosLargest(op.matvec, 3, { tolerance: 1e-6, maxIterations: 5, startVector: new Float64Array(2) })).toThrow(/startVector/);
   });
 
+  it('keeps the basis orthonormal to rounding over 60 steps (full reorthogonalisation)', () => {
+    const op = knownSpectrumOperator(cases['clustered top (gap 1e-4)'], 7);
+    const workspace = new LanczosWorkspace(size, 60);
+    const result = lanczosLargest(op.matvec, size, { tolerance: 0, maxIterations: 60, workspace });
+    expect(result.iterations).toBe(60);
+    let worst = 0;
+    for (let i = 0; i < 60; i++) {
+      for (let j = 0; j <= i; j++) {
+        let dot = 0;
+        for (let p = 0; p < size; p++) dot += workspace.basisVectors[i][p] * workspace.basisVectors[j][p];
+        worst = Math.max(worst, Math.abs(dot - (i === j ? 1 : 0)));
+      }
+    }
+    expect(worst).toBeLessThan(1e-13);
+  });
+
   it('returns exact results on an operator smaller than the step cap', () => {
     const op = knownSpectrumOperator([3, -1, 2], 6);
     const result = lanczosLargest(op.matvec, 3, { tolerance: 1e-10, maxIterations: 50 });

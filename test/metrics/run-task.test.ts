@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { lanczosLargest } from '../../src/hessian/index.js';
 import { runTask, type TaskResult } from '../../src/metrics/index.js';
-import { createJsKernel, gelu, initialParameters, lossScale, TRAIN_DEFAULTS, type TrainConfig } from '../../src/model/index.js';
+import { createJsKernel, createKernel, gelu, initialParameters, lossScale, TRAIN_DEFAULTS, type TrainConfig } from '../../src/model/index.js';
 import { bruteG, toPoints } from '../theory/brute-force.js';
 
 const save = { params: true, init_params: true, data: true };
@@ -152,7 +152,9 @@ describe('runTask: runs and neurons columns', () => {
     expect(run.vg_norm!).toBeGreaterThan(0);
     expect(run.vg_norm!).toBeLessThanOrEqual(run.thm32_bound!);
     expect(run.vg_zero_neurons).toBe(0);
-    expect(run.kernel_used).toBe('js');
+    // kernel 'auto': whichever kernel createKernel picks for this shape ran and is named.
+    expect(run.kernel_used).toBe(createKernel('auto', { d, n, width, activation: 'relu' }).name);
+    expect(runTask(config({ kernel: 'js', epochs: 5 }), save).run.kernel_used).toBe('js');
     expect(run.wall_ms).toBeGreaterThan(0);
     expect(run.status).toBe('ok');
     expect(run.diverged_epoch).toBeNull();
