@@ -82,7 +82,7 @@ describe('edge-of-stability figure', () => {
     const ruleOfTwoOverEta = vegaMarks(spec).filter((m) => m.type === 'rule' && String(m.y?.field ?? '').includes('two_over_eta'));
     expect(ruleOfTwoOverEta).toHaveLength(1);
     expect(vegaScales(spec).some((s) => s.type === 'log')).toBe(true);
-    expect(axisTitles(spec)).toEqual(expect.arrayContaining(['epoch', 'training loss (log scale)', 'lambda_max', 'final eos_ratio = eta lambda_max / 2']));
+    expect(axisTitles(spec)).toEqual(expect.arrayContaining(['epoch', 'training loss (log scale)', 'lambda_max (log scale)', 'final eos_ratio = eta lambda_max / 2']));
   });
 });
 

@@ -138,7 +138,7 @@ export function fixtureColumns(options: FixtureOptions = {}) {
       curve.neurons_dead.push(0);
       curve.median_activation_rate.push(0.5 / (1 + epoch / 200));
       const measured = lambdaMaxEvery > 0 && epoch % lambdaMaxEvery === 0;
-      curve.lambda_max.push(measured ? (2 / (run.eta as number)) * (1 - Math.exp(-epoch / 300)) : null);
+      curve.lambda_max.push(measured ? (2 / (run.eta as number)) * (1 - 0.8 * Math.exp(-epoch / 300)) : null);
       curve.test_mse.push(epoch === epochs ? (run.test_mse as number | null) : null);
     }
   }

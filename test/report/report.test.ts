@@ -28,7 +28,7 @@ function pngSize(bytes: Buffer): { width: number; height: number } {
 
 const AXIS_TITLES: Record<string, string[]> = {
   shattering: ['activation rate', 'a = |v| ||w|| (log scale)'],
-  'edge-of-stability': ['epoch', 'training loss (log scale)', 'lambda_max', 'final eos_ratio = eta lambda_max / 2'],
+  'edge-of-stability': ['epoch', 'training loss (log scale)', 'lambda_max (log scale)', 'final eos_ratio = eta lambda_max / 2'],
   'curse-of-dimensionality': ['n (training samples, log scale)', 'test MSE vs f0 (log scale)'],
   'theorem-3-2': ['|f|_Vg'],
   'training-health': ['tasks', 'clipped epochs', 'Lanczos iterations'],

@@ -52,6 +52,7 @@ export function edgeOfStabilityFigure(runs: readonly RunRow[], curves: CurveData
     }
   }
   if (lossRows.length === 0 && lambdaRows.length === 0) return null;
+  const lambdaScale = lambdaRows.every((r) => r.lambda_max > 0) ? 'log' : 'linear';
 
   const panelOrder = configurations.map((c) => c.label);
   const panelCount = panelOrder.length;
@@ -88,7 +89,8 @@ export function edgeOfStabilityFigure(runs: readonly RunRow[], curves: CurveData
             mark: { type: 'line', point: true, strokeWidth: 1.2 },
             encoding: {
               x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
-              y: { field: 'lambda_max', type: 'quantitative', title: 'lambda_max' },
+              // Log scale: lambda_max at initialisation can be 100 times its edge-of-stability value.
+              y: { field: 'lambda_max', type: 'quantitative', scale: { type: lambdaScale }, title: lambdaScale === 'log' ? 'lambda_max (log scale)' : 'lambda_max' },
               color: { field: 'seed', type: 'nominal', title: 'seed' },
             },
           },
