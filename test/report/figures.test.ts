@@ -127,6 +127,33 @@ describe('curse-of-dimensionality figure', () => {
     }
   });
 
+  it('puts methods and loss conventions side by side, one panel each', () => {
+    const both = writeFixtureDir({ losses: ['half_mse', 'mse'] }, 'two-losses');
+    try {
+      const planned = planFigures(readOutput(both.dir));
+      const curse = planned.plans.find((p) => p.name === 'curse-of-dimensionality')!;
+      const titles = (curse.spec as unknown as { hconcat: { title: string }[] }).hconcat.map((c) => c.title);
+      expect(titles).toEqual([
+        'loss=half_mse, optim=large_step', 'loss=half_mse, optim=weight_decay', 'loss=mse, optim=large_step', 'loss=mse, optim=weight_decay',
+      ]);
+      expect(planned.slopes).toHaveLength(8);
+    } finally {
+      rmSync(both.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names methods by eta and weight decay when the spec has no zip group', () => {
+    const plain = writeFixtureDir({ withoutZipGroup: true }, 'no-zip');
+    try {
+      const planned = planFigures(readOutput(plain.dir));
+      const curse = planned.plans.find((p) => p.name === 'curse-of-dimensionality')!;
+      const titles = (curse.spec as unknown as { hconcat: { title: string }[] }).hconcat.map((c) => c.title);
+      expect(titles).toEqual(['eta=0.01, weight_decay=0.1', 'eta=0.9, weight_decay=0']);
+    } finally {
+      rmSync(plain.dir, { recursive: true, force: true });
+    }
+  });
+
   it('is left out, with a note, when the runs hold a single n', () => {
     const single = writeFixtureDir({ nValues: [64] }, 'single-n');
     try {

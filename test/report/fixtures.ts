@@ -46,6 +46,10 @@ export interface FixtureOptions {
   epochs?: number;
   curveEvery?: number;
   lambdaMaxEvery?: number;
+  /** Loss conventions crossed with everything else (default: mse only). */
+  losses?: ('mse' | 'half_mse')[];
+  /** Leave out the optim zip-group column (methods then differ by eta and weight_decay only). */
+  withoutZipGroup?: boolean;
 }
 
 export interface Fixture {
@@ -75,7 +79,7 @@ export function fixtureColumns(options: FixtureOptions = {}) {
   const noise = new RandomStream(['report-fixture']);
 
   const runs: Record<string, Value>[] = [];
-  for (const optim of OPTIM) {
+  for (const loss of options.losses ?? ['mse']) for (const optim of OPTIM) {
     for (const d of dValues) {
       for (const n of nValues) {
         for (let seed = 0; seed < seeds; seed++) {
@@ -88,7 +92,7 @@ export function fixtureColumns(options: FixtureOptions = {}) {
           runs.push({
             task_id: `t${String(index).padStart(4, '0')}`,
             d, n, width: width, width_per_n: null, eta: optim.eta, epochs, weight_decay: optim.weight_decay,
-            clip: 50, loss: 'mse', activation: 'relu', init: 'kaiming_normal', target: 'linear', target_seed: 0,
+            clip: 50, loss, activation: 'relu', init: 'kaiming_normal', target: 'linear', target_seed: 0,
             sigma: 1, n_test: 1000, curve_every: curveEvery, lambda_max_every: lambdaMaxEvery,
             data_seed: seed, init_seed: seed, optim: optim.label,
             status,
@@ -113,6 +117,7 @@ export function fixtureColumns(options: FixtureOptions = {}) {
     }
   }
 
+  if (options.withoutZipGroup) for (const run of runs) delete run.optim;
   const names = Object.keys(runs[0]);
   const types: Record<string, (values: Value[]) => ColumnSpec> = {
     task_id: utf8 as never, loss: utf8 as never, activation: utf8 as never, init: utf8 as never, target: utf8 as never,
