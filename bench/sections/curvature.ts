@@ -96,16 +96,39 @@ function warmStartSavings() {
   const every = 100;
   const cfg = config(5, 128, 512, 0.9, 5 * every);
   const settings = { tolerance: cfg.lanczos_tol, maxIterations: cfg.lanczos_max_iter };
-  const measurements: { epoch: number; warm_iterations: number; cold_iterations: number; warm_lambda_max: number; cold_lambda_max: number }[] = [];
+  const measurements: {
+    epoch: number;
+    warm_iterations: number;
+    cold_iterations: number;
+    warm_lambda_max: number;
+    cold_lambda_max: number;
+    /** |<y_previous, y>| of successive top eigenvectors: how good a start the previous one is. */
+    overlap_with_previous: number | null;
+  }[] = [];
   let tracker: LambdaMaxTracker | null = null;
+  let previous: Float64Array | null = null;
   const outcome = train(cfg, {
     onEpoch(epoch, _loss, _gradNorm, _clipped, kernel) {
       if (epoch === 0 || epoch % every !== 0) return;
       // The tracker's first measurement here is itself cold; warm starts begin with the second.
       tracker ??= new LambdaMaxTracker(kernel, settings);
       const warm = tracker.measure();
+      let overlap: number | null = null;
+      if (previous) {
+        overlap = 0;
+        for (let p = 0; p < previous.length; p++) overlap += previous[p] * warm.vector[p];
+        overlap = Math.abs(overlap);
+      }
+      previous = Float64Array.from(warm.vector);
       const cold = lanczosLargest((v, out) => kernel.hessianVectorProduct(v, out), kernel.params.length, settings);
-      measurements.push({ epoch, warm_iterations: warm.iterations, cold_iterations: cold.iterations, warm_lambda_max: warm.value, cold_lambda_max: cold.value });
+      measurements.push({
+        epoch,
+        warm_iterations: warm.iterations,
+        cold_iterations: cold.iterations,
+        warm_lambda_max: warm.value,
+        cold_lambda_max: cold.value,
+        overlap_with_previous: overlap,
+      });
     },
   });
   outcome.kernel.dispose();
