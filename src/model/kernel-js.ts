@@ -244,7 +244,7 @@ function preActivations(params: Float64Array, wRow: number, bk: number, x: Float
  * out[row + j] = sum_a pairDz[a] x_(i_a) j over the `live` pairs of pairIndex from slot0,
  * four pairs at a time: out_j += (s0 x0j + s1 x1j + s2 x2j + s3 x3j), then the rest singly.
  */
-export function accumulateInputs(
+function accumulateInputs(
   pairIndex: Int32Array,
   slot0: number,
   live: number,
@@ -338,7 +338,62 @@ export function predictNetwork(
   return out;
 }
 
+/**
+ * What a ReLU forward pass sees of a kernel built by createPairKernel: it must add
+ * v_k relu(z_ki) to prediction[i] (already holding beta) in ascending k, and fill each neuron's
+ * live pairs (pairIndex, pairPhi from slot k*n, ascending i) and liveCount[k], in the operation
+ * order documented above; backward pass and HVPs then run unchanged over those pairs.
+ */
+export interface ReluForwardState {
+  shape: KernelShape;
+  layout: NetworkLayout;
+  params: Float64Array;
+  /** Training inputs, n x d row-major, valid after loadData. */
+  x: Float64Array;
+  prediction: Float64Array;
+  pairIndex: Int32Array;
+  pairPhi: Float64Array;
+  liveCount: Int32Array;
+}
+
+export interface ReluForward {
+  /** Kernel name reported to callers (kernel_used). */
+  name: Kernel['name'];
+  /** Called after loadData has copied the inputs into state.x. */
+  dataLoaded(): void;
+  forward(): void;
+  /** Pre-activations evaluated so far (Kernel.pairsEvaluated). */
+  pairsEvaluated(): number;
+}
+
+/** The dense ReLU forward: every pair evaluated, two neurons per pass. */
+function denseReluForward(state: ReluForwardState): ReluForward {
+  const { shape, layout, params, x, prediction, pairIndex, pairPhi, liveCount } = state;
+  const { d, n, width } = shape;
+  const { bOffset, vOffset } = layout;
+  let passes = 0;
+  return {
+    name: 'js',
+    dataLoaded() {},
+    pairsEvaluated: () => passes * n * width,
+    forward() {
+      passes++;
+      let k = 0;
+      for (; k + 2 <= width; k += 2) forwardNeuronPairRelu(params, k * d, bOffset, vOffset, k, x, d, n, prediction, pairIndex, pairPhi, liveCount);
+      if (k < width) liveCount[k] = forwardNeuronRelu(params, k * d, params[bOffset + k], params[vOffset + k], x, d, n, prediction, pairIndex, pairPhi, k * n);
+    },
+  };
+}
+
 export function createJsKernel(shape: KernelShape): Kernel {
+  return createPairKernel(shape, denseReluForward);
+}
+
+/**
+ * A TypeScript kernel over the live-pair cache, with the ReLU forward pass supplied by
+ * `makeReluForward` (dense here, certified-skipping in kernel-skip.ts); GELU is always dense.
+ */
+export function createPairKernel(shape: KernelShape, makeReluForward: (state: ReluForwardState) => ReluForward): Kernel {
   const { d, n, width, activation } = shape;
   const layout = networkLayout(d, width);
   const { bOffset, vOffset, betaOffset } = layout;
@@ -370,10 +425,10 @@ export function createJsKernel(shape: KernelShape): Kernel {
     else forwardGelu();
   }
 
+  const reluForward = makeReluForward({ shape, layout, params, x, prediction, pairIndex, pairPhi, liveCount });
+
   function forwardRelu(): void {
-    let k = 0;
-    for (; k + 2 <= width; k += 2) forwardNeuronPairRelu(params, k * d, bOffset, vOffset, k, x, d, n, prediction, pairIndex, pairPhi, liveCount);
-    if (k < width) liveCount[k] = forwardNeuronRelu(params, k * d, params[bOffset + k], params[vOffset + k], x, d, n, prediction, pairIndex, pairPhi, k * n);
+    reluForward.forward();
     positiveCount.set(liveCount);
   }
 
@@ -505,6 +560,7 @@ export function createJsKernel(shape: KernelShape): Kernel {
   function loadData(inputs: Float64Array, labels: Float64Array): void {
     x.set(inputs.subarray(0, n * d));
     y.set(labels.subarray(0, n));
+    reluForward.dataLoaded();
   }
 
   function activationCounts(out: Int32Array): void {
@@ -516,7 +572,7 @@ export function createJsKernel(shape: KernelShape): Kernel {
   }
 
   return {
-    name: 'js',
+    name: reluForward.name,
     shape,
     layout,
     params,
@@ -526,6 +582,7 @@ export function createJsKernel(shape: KernelShape): Kernel {
     hessianVectorProduct,
     activationCounts,
     predict,
+    pairsEvaluated: reluForward.pairsEvaluated,
     dispose() {},
   };
 }

@@ -16,7 +16,8 @@ export interface KernelShape {
  * other copies. The optimised loss is L = c/n sum_i (f(x_i) - y_i)^2 with c = lossScale.
  */
 export interface Kernel {
-  readonly name: 'js' | 'wasm';
+  /** Which kernel runs (the kernel_used column): js, js-skip (js with certified work-skipping) or wasm. */
+  readonly name: 'js' | 'js-skip' | 'wasm';
   readonly shape: KernelShape;
   readonly layout: NetworkLayout;
   /** Parameters (layout.ts); the loop updates them in place. */
@@ -42,6 +43,12 @@ export interface Kernel {
 
   /** Predictions f(x) of the current parameters on `count` points (row-major, d columns). */
   predict(x: Float64Array, count: number, out: Float64Array): Float64Array;
+
+  /**
+   * Optional: how many (point, neuron) pre-activations the kernel's ReLU forward passes have
+   * evaluated so far (a dense pass evaluates n * width; a skipping kernel fewer).
+   */
+  pairsEvaluated?(): number;
 
   /** Releases what the kernel holds (a no-op for the TypeScript kernel). */
   dispose(): void;

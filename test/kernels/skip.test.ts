@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { makeDataset } from '../../src/data/index.js';
+import { createJsKernel, gradientDescent, initialParameters, TRAIN_DEFAULTS, type Kernel } from '../../src/model/index.js';
+import { createSkipKernel } from '../../src/model/kernel-skip.js';
+import { RandomStream } from '../../src/rng/index.js';
+
+/** An E1-like setting, small: mean-MSE, eta 0.9, d = 10, width 2n. */
+const D = 10;
+const N = 48;
+const WIDTH = 96;
+const E1 = { eta: 0.9, weightDecay: 0, clip: 50, lossScale: 1 };
+
+function kernels(params: Float64Array, seed = 1): { dense: Kernel; skip: Kernel } {
+  const data = makeDataset({ ...TRAIN_DEFAULTS, d: D, n: N, n_test: 10, data_seed: seed });
+  const shape = { d: D, n: N, width: WIDTH, activation: 'relu' as const };
+  const dense = createJsKernel(shape);
+  const skip = createSkipKernel(shape);
+  for (const kernel of [dense, skip]) {
+    kernel.loadData(data.xTrain, data.yTrain);
+    kernel.params.set(params);
+  }
+  return { dense, skip };
+}
+
+/** Runs both kernels `epochs` steps, 100 at a time, asserting bitwise-equal parameters after each block. */
+function runSideBySide(dense: Kernel, skip: Kernel, options: typeof E1, epochs: number): void {
+  for (let done = 0; done < epochs; done += 100) {
+    const a = gradientDescent(dense, { ...options, epochs: 100 });
+    const b = gradientDescent(skip, { ...options, epochs: 100 });
+    expect(b.finalLoss).toBe(a.finalLoss);
+    expect(b.clippedEpochs).toBe(a.clippedEpochs);
+    expect(Array.from(skip.params)).toEqual(Array.from(dense.params));
+  }
+}
+
+function expectSameState(dense: Kernel, skip: Kernel): void {
+  expect(Array.from(skip.grad)).toEqual(Array.from(dense.grad));
+  const countsDense = new Int32Array(WIDTH);
+  const countsSkip = new Int32Array(WIDTH);
+  dense.activationCounts(countsDense);
+  skip.activationCounts(countsSkip);
+  expect(Array.from(countsSkip)).toEqual(Array.from(countsDense));
+  const stream = new RandomStream(['test', 'skip-hvp']);
+  const direction = Float64Array.from({ length: dense.layout.size }, () => stream.normal());
+  const hvDense = new Float64Array(dense.layout.size);
+  const hvSkip = new Float64Array(dense.layout.size);
+  dense.hessianVectorProduct(direction, hvDense);
+  skip.hessianVectorProduct(direction, hvSkip);
+  expect(Array.from(hvSkip)).toEqual(Array.from(hvDense));
+}
+
+/** A shattered state: the dense kernel trained 3000 epochs of E1 from its initialisation. */
+function shatteredState(): Float64Array {
+  const { dense } = kernels(initialParameters(7, D, WIDTH, 'kaiming_normal'));
+  gradientDescent(dense, { ...E1, epochs: 3000 });
+  return Float64Array.from(dense.params);
+}
+
+describe('skipping kernel (certified inactive pairs) against the dense TypeScript kernel', () => {
+  it('refuses gelu by name', () => {
+    expect(() => createSkipKernel({ d: 2, n: 4, width: 3, activation: 'gelu' })).toThrow(/needs activation "relu", not "gelu"/);
+  });
+
+  it('bitwise the same parameters over 1000 epochs from init; same gradient, counts and HVP at the end', () => {
+    const { dense, skip } = kernels(initialParameters(7, D, WIDTH, 'kaiming_normal'));
+    runSideBySide(dense, skip, E1, 1000);
+    expectSameState(dense, skip);
+    expect(skip.name).toBe('js-skip');
+    expect(skip.pairsEvaluated!()).toBeLessThan(dense.pairsEvaluated!());
+  });
+
+  it('from a shattered state: bitwise over 1000 epochs while evaluating a small fraction of the pairs', () => {
+    const state = shatteredState();
+    const { dense, skip } = kernels(state);
+    dense.lossAndGradient(1);
+    const counts = new Int32Array(WIDTH);
+    dense.activationCounts(counts);
+    const dead = counts.filter((c) => c === 0).length;
+    expect(dead / WIDTH).toBeGreaterThan(0.5);
+
+    runSideBySide(dense, skip, E1, 1000);
+    expectSameState(dense, skip);
+    // After the first full evaluation, dead neurons and far-away points cost nothing.
+    expect(skip.pairsEvaluated!() / dense.pairsEvaluated!()).toBeLessThan(0.2);
+  });
+
+  it('bitwise with weight decay and clipping firing, at a not-shattered setting (eta 0.2, half-MSE)', () => {
+    const { dense, skip } = kernels(initialParameters(8, D, WIDTH, 'kaiming_normal'), 3);
+    const options = { eta: 0.2, weightDecay: 1e-3, clip: 0.3, lossScale: 0.5 };
+    runSideBySide(dense, skip, options, 500);
+    expectSameState(dense, skip);
+  });
+
+  it('stays exact when the caller replaces the parameters between epochs', () => {
+    const state = shatteredState();
+    const { dense, skip } = kernels(state);
+    runSideBySide(dense, skip, E1, 100);
+    const stream = new RandomStream(['test', 'skip-jump']);
+    for (let p = 0; p < state.length; p++) state[p] += 0.05 * stream.normal();
+    dense.params.set(state);
+    skip.params.set(state);
+    runSideBySide(dense, skip, E1, 200);
+    expectSameState(dense, skip);
+  });
+});
