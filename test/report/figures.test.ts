@@ -48,15 +48,15 @@ describe('neural shattering figure', () => {
   });
 
   it('subsamples large neuron tables deterministically and says so', () => {
-    const big = writeFixtureDir({ dValues: [2], nValues: [32], seeds: 2, width: 3000 }, 'big-neurons');
+    const big = writeFixtureDir({ dValues: [2], nValues: [32], seeds: 2, width: 1500 }, 'big-neurons');
     try {
       const first = planFigures(readOutput(big.dir)).plans.find((p) => p.name === 'shattering')!;
       const second = planFigures(readOutput(big.dir)).plans.find((p) => p.name === 'shattering')!;
       const points = dataWithField(compileFigure(first.spec), 'activation_rate');
-      // Two configurations, each 2 seeds x 2999 neurons with a > 0 -> stride 2 -> 2999 points.
-      expect(points.length).toBe(2 * Math.ceil(5998 / 2));
+      // Two configurations, each 2 seeds x 1499 neurons with a > 0 (2998 > 2000 per panel) -> stride 2 -> 1499 points.
+      expect(points.length).toBe(2 * Math.ceil(2998 / 2));
       expect(first.caption).toMatch(/Subsampled deterministically for plotting/);
-      expect(first.caption).toMatch(/1 in 2 of 5998 neurons/);
+      expect(first.caption).toMatch(/1 in 2 of 2998 neurons/);
       expect(JSON.stringify(second.spec)).toBe(JSON.stringify(first.spec));
     } finally {
       rmSync(big.dir, { recursive: true, force: true });

@@ -8,7 +8,7 @@ import type { NeuronData, RunRow } from '../read-output.js';
 import { formatNumber, limitPanels, seedLabel, strideIndices, type FigurePlan } from './figure.js';
 
 /** Points drawn per panel at most; more neurons are subsampled with a fixed stride. */
-export const NEURON_POINTS_PER_PANEL = 4000;
+export const NEURON_POINTS_PER_PANEL = 2000;
 
 export const SHATTERING_RATE_LINE = 0.1;
 
