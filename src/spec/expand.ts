@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { makeTarget } from '../data/index.js';
 import type { TrainConfig } from '../model/config.js';
 import { FIELDS, FIELD_NAMES, type ColumnType, type FieldName } from './fields.js';
 import { canonicalJson, SpecError, type FieldValue, type Spec } from './validate.js';
@@ -41,6 +42,7 @@ export function expandSpec(spec: Spec): Task[] {
 
   const tasks: Task[] = [];
   const seen = new Map<string, number>();
+  const checkedTargets = new Set<string>();
   for (const choice of choices) {
     for (const [dataSeed, initSeed] of seedPairs(spec)) {
       {
@@ -67,11 +69,28 @@ export function expandSpec(spec: Spec): Task[] {
             `task ${index} (d=${config.d}, n=${n}, width=${width}, n_test=${config.n_test}): needs about ${(bytes / 1024 ** 3).toFixed(1)} GiB of buffers; allowed: at most 4 GiB per task (reduce width, n or n_test)`,
           ]);
         }
+        checkTargetFits(config as unknown as TrainConfig, index, checkedTargets);
         tasks.push({ id, index, config: config as unknown as TrainConfig, widthPerN, labels: choice.labels });
       }
     }
   }
   return tasks;
+}
+
+/**
+ * A caps target must fit its caps_m disjoint caps on the sphere of dimension d; find out now,
+ * before any work, rather than in a worker (each distinct target is built once).
+ */
+function checkTargetFits(config: TrainConfig, index: number, checked: Set<string>): void {
+  if (config.target !== 'caps') return;
+  const key = canonicalJson([config.target_seed, config.d, config.caps_m, config.caps_eps]);
+  if (checked.has(key)) return;
+  checked.add(key);
+  try {
+    makeTarget(config);
+  } catch (error) {
+    throw new SpecError([`task ${index} (target caps, d=${config.d}): ${(error as Error).message}`]);
+  }
 }
 
 /** (data_seed, init_seed) pairs: s = 0..N-1 paired for `seeds: N`, the product for `{data, init}`. */

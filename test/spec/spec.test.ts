@@ -141,3 +141,12 @@ describe('experiments/', () => {
     });
   }
 });
+
+describe('targets that cannot be built', () => {
+  it('refuses caps that do not fit on the sphere, naming the task and the fields', () => {
+    expect(() => expandSpec(validateSpec({ name: 'caps', fixed: { d: 2, n: 16, width: 8, eta: 0.1, epochs: 10, target: 'caps', caps_m: 8, caps_eps: 0.5 } }))).toThrow(
+      /task 0 \(target caps, d=2\): caps target: could not place caps_m=8/,
+    );
+    expect(expandSpec(validateSpec({ name: 'caps', fixed: { d: 10, n: 16, width: 8, eta: 0.1, epochs: 10, target: 'caps', caps_m: 8, caps_eps: 0.5 } }))).toHaveLength(1);
+  });
+});
