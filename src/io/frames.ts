@@ -19,6 +19,8 @@ export const END_OF_STREAM = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]
 
 const FRAME_PREFIX_BYTES = 8;
 
+const ENCODES_PER_RESET = 256;
+
 /** Collects what an arrow-js writer emits instead of queueing it for an async reader. */
 class CaptureSink extends AsyncByteQueue {
   private chunks: Uint8Array[] = [];
@@ -53,6 +55,7 @@ export class FrameEncoder {
   readonly schemaFrame: Uint8Array;
   private readonly sink = new CaptureSink();
   private readonly writer = new RecordBatchStreamWriter();
+  private encodedSinceReset = 0;
 
   constructor(schema: Schema) {
     this.schema = schema;
@@ -61,6 +64,14 @@ export class FrameEncoder {
   }
 
   encode(batch: RecordBatch): Uint8Array {
+    // arrow-js keeps a block entry per batch written (for file footers): restart its stream now
+    // and then, so that a writer committing millions of tasks keeps its memory flat.
+    if (++this.encodedSinceReset > ENCODES_PER_RESET) {
+      this.writer.reset(this.sink, null);
+      this.writer.reset(this.sink, this.schema);
+      this.sink.take();
+      this.encodedSinceReset = 1;
+    }
     this.writer.write(batch);
     const frame = this.sink.take();
     // On a schema mismatch arrow-js ends its stream instead of throwing: all it emits is the end marker.

@@ -78,6 +78,12 @@ describe('round trip of every column type', () => {
     expectTablesEqual(dir, range(5).map((index) => ({ index })), PLAIN_OPTIONS);
   });
 
+  it('keeps every value right past the encoders\' periodic restart (300 tasks)', () => {
+    commitAll(dir, range(300), 0, PLAIN_OPTIONS);
+    expect(finalizeOutput(dir, PLAIN_OPTIONS).tasks).toBe(300);
+    expectTablesEqual(dir, range(300).map((index) => ({ index })), PLAIN_OPTIONS);
+  });
+
   it('writes empty tables with their schemas when nothing is committed', () => {
     finalizeOutput(dir, OPTIONS);
     expect(readTable(join(dir, 'runs.arrow')).numRows).toBe(0);
