@@ -13,7 +13,7 @@
  * The merged result goes into DIR itself (merge refuses an --out holding a manifest, and DIR holds
  * none until the merge), so `shatter report DIR` and `shatter inspect DIR` work on DIR directly.
  */
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expandSpec, loadSpecFile, specHash } from '../spec/index.js';
@@ -211,20 +211,20 @@ function allShardStates(dir: string, plan: SlurmPlanFile): ShardState[] {
 export function resubmitCommand(target: string, retryFailed: boolean, output: Output = processOutput): number {
   const dir = resolve(target);
   const plan = requirePlan(dir);
-  const merged = readManifest(dir) !== null;
-  if (merged && retryFailed) {
-    throw new UsageError(`--retry-failed: ${dir} already holds the merged result, which a re-run would not replace; move its manifest.json and *.arrow files away first`);
-  }
   const states = allShardStates(dir, plan);
   const foreign = states.filter((state) => state.problem !== null);
   if (foreign.length > 0) throw new UsageError(`${dir}: shard directories that cannot be resumed:\n  ${foreign.map(describeShard).join('\n  ')}`);
   const unfinished = states.filter((state) => !shardFinished(state, retryFailed));
+  const merged = readManifest(dir) !== null;
   if (unfinished.length === 0 && merged) {
     output.err(`shatter slurm: all ${plan.shards} shards are finished and ${dir} holds the merged result; nothing to submit`);
     return 0;
   }
   try {
     refuseWhileActive(dir, plan);
+    // A merged result that the re-run will change (--retry-failed) is moved aside, not deleted:
+    // the new merge job writes DIR afresh (merge refuses an --out holding a manifest).
+    if (merged) output.err(`shatter slurm: the earlier merged result moved to ${supersedeMerged(dir)}`);
     const elements = [...new Set(unfinished.map((state) => state.element))];
     for (const state of unfinished) output.err(`shatter slurm: re-running ${describeShard(state)}`);
     if (elements.length === 0) output.err('shatter slurm: every shard is finished; submitting the merge job alone');
@@ -237,6 +237,19 @@ export function resubmitCommand(target: string, retryFailed: boolean, output: Ou
     throw error;
   }
   return 0;
+}
+
+/** What `shatter merge` writes into DIR, manifest first so DIR stops claiming a merged status first. */
+const MERGED_ENTRIES = ['manifest.json', 'runs.arrow', 'curves.arrow', 'neurons.arrow', 'data.arrow', 'parts'];
+
+/** Moves DIR's merged result into DIR/slurm/superseded-<time>/ and returns that directory. */
+function supersedeMerged(dir: string): string {
+  const target = join(slurmDir(dir), `superseded-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  mkdirSync(target, { recursive: true });
+  for (const name of MERGED_ENTRIES) {
+    if (existsSync(join(dir, name))) renameSync(join(dir, name), join(target, name));
+  }
+  return target;
 }
 
 /**

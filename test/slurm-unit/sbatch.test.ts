@@ -308,6 +308,22 @@ describe('submission', () => {
     expect(output.errors.filter((line) => line.includes('re-running'))).toHaveLength(6);
   });
 
+  it('--resubmit moves an earlier merged result aside (never deletes it) before the new merge job writes DIR', () => {
+    rmSync(sbatchRecord, { force: true });
+    const dir = join(root, 'remerge');
+    withFakeSlurm('', () => slurmCommand({ specPath, out: dir, shards: 2, submit: false }, collector()));
+    writeFileSync(join(dir, 'manifest.json'), '{"status": "merged"}');
+    writeFileSync(join(dir, 'runs.arrow'), 'rows');
+    const output = collector();
+    expect(withFakeSlurm('', () => resubmitCommand(dir, true, output))).toBe(0);
+    expect(existsSync(join(dir, 'manifest.json'))).toBe(false);
+    const moved = /moved to (.*)$/m.exec(output.errors.join('\n'))![1];
+    expect(moved.startsWith(join(dir, 'slurm', 'superseded-'))).toBe(true);
+    expect(readFileSync(join(moved, 'manifest.json'), 'utf8')).toBe('{"status": "merged"}');
+    expect(readFileSync(join(moved, 'runs.arrow'), 'utf8')).toBe('rows');
+    expect(recordedCalls(sbatchRecord)[0]).toEqual(['--parsable', '--array=1-2', '--export=ALL,SHATTER_RETRY_FAILED=1', join(dir, 'slurm', 'array.sbatch')]);
+  });
+
   it('refuses to resubmit while a job of an earlier submission is pending or running', () => {
     rmSync(sbatchRecord, { force: true });
     const dir = join(root, 'busy');
