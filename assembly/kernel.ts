@@ -254,9 +254,13 @@ function accumulateInputs(slot0: i32, live: i32, out: usize, row: i32): void {
   }
 }
 
-/** Loss c/n sum r^2 and its gradient into grad; call forwardRelu first. */
-export function lossAndGradientRelu(lossScale: f64): f64 {
-  forwardRelu();
+/**
+ * Loss c/n sum r^2 and its gradient into grad, after a dense forward pass or (skipping = 1) the
+ * certified skipping one; both leave the same live pairs, so the rest is shared.
+ */
+export function lossAndGradientRelu(lossScale: f64, skipping: i32): f64 {
+  if (skipping) forwardSkipRelu();
+  else forwardRelu();
   const coefficient = (2 * lossScale) / <f64>n;
   let sumSquares: f64 = 0;
   let gradBeta: f64 = 0;
@@ -343,5 +347,188 @@ export function hessianVectorProductRelu(vec: usize, out: usize, lossScale: f64)
     accumulateInputs(slot0, live, out, wRow);
     setF64(out, bOffset + k, outB);
     setF64(out, vOffset + k, outV);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exact work-skipping (the twin of src/model/kernel-skip.ts, whose header explains the
+// certificate, the slack and the threshold rule; the code below follows it line by line).
+
+let radius: f64 = 0;
+let epoch: f64 = 0;
+let pairsEvaluated: f64 = 0;
+let anchorW: usize = 0; // K x d
+let anchorB: usize = 0; // K
+let anchorWNorm: usize = 0; // K
+let threshold: usize = 0; // K
+let horizon: usize = 0; // K
+let evaluatedAt: usize = 0; // K
+let wasted: usize = 0; // K
+let anchored: usize = 0; // i32, K
+let candidates: usize = 0; // i32, K x n
+let candidateCount: usize = 0; // i32, K
+let zColumn: usize = 0; // n
+
+export function setupSkip(
+  anchorWPtr: usize,
+  anchorBPtr: usize,
+  anchorWNormPtr: usize,
+  thresholdPtr: usize,
+  horizonPtr: usize,
+  evaluatedAtPtr: usize,
+  wastedPtr: usize,
+  anchoredPtr: usize,
+  candidatesPtr: usize,
+  candidateCountPtr: usize,
+  zColumnPtr: usize,
+): void {
+  anchorW = anchorWPtr;
+  anchorB = anchorBPtr;
+  anchorWNorm = anchorWNormPtr;
+  threshold = thresholdPtr;
+  horizon = horizonPtr;
+  evaluatedAt = evaluatedAtPtr;
+  wasted = wastedPtr;
+  anchored = anchoredPtr;
+  candidates = candidatesPtr;
+  candidateCount = candidateCountPtr;
+  zColumn = zColumnPtr;
+}
+
+/** After new data: the radius max ||x_i|| (inflated by 1e-12) and every neuron unanchored. */
+export function skipDataLoaded(): void {
+  let maxNormSq: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    let normSq: f64 = 0;
+    for (let j = 0; j < d; j++) {
+      const v = f64At(x, i * d + j);
+      normSq += v * v;
+    }
+    maxNormSq = Math.max(maxNormSq, normSq);
+  }
+  radius = Math.sqrt(maxNormSq) * (1 + 1e-12);
+  for (let k = 0; k < width; k++) {
+    store<i32>(anchored + (<usize>k << 2), 0);
+    setF64(horizon, k, 4);
+  }
+}
+
+export function skipPairsEvaluated(): f64 {
+  return pairsEvaluated;
+}
+
+/** zColumn[i] = z_ki for every point, two points per vector, in the dense operation order. */
+function allPreActivations(k: i32): void {
+  const wRow = k * d;
+  const bk = f64At(params, bOffset + k);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    let z0 = f64x2.splat(bk);
+    let z1 = z0;
+    let column = xT + (<usize>i << 3);
+    for (let j = 0; j < d; j++) {
+      const w = v128.load_splat<f64>(params + (<usize>(wRow + j) << 3));
+      z0 = f64x2.add(z0, f64x2.mul(w, v128.load(column)));
+      z1 = f64x2.add(z1, f64x2.mul(w, v128.load(column, 16)));
+      column += <usize>n << 3;
+    }
+    setVec(zColumn, i, z0);
+    setVec(zColumn, i + 2, z1);
+  }
+  for (; i < n; i++) setF64(zColumn, i, preActivation(wRow, bk, i));
+}
+
+/** Candidates' exact z (ascending i), f_i += v_k relu(z), live pairs from slot0; returns the live count. */
+function evaluateCandidates(k: i32, fromColumn: bool): i32 {
+  const wRow = k * d;
+  const bk = f64At(params, bOffset + k);
+  const vk = f64At(params, vOffset + k);
+  const slot0 = k * n;
+  const count = i32At(candidateCount, k);
+  let live = slot0;
+  for (let c = slot0; c < slot0 + count; c++) {
+    const i = i32At(candidates, c);
+    let z: f64;
+    if (fromColumn) {
+      z = f64At(zColumn, i);
+    } else {
+      const p = x + <usize>(i * d) * 8;
+      z = bk;
+      for (let j = 0; j < d; j++) z += f64At(params, wRow + j) * load<f64>(p + (<usize>j << 3));
+    }
+    setF64(prediction, i, f64At(prediction, i) + vk * (0.5 * (z + Math.abs(z))));
+    live = keep(live, i, z);
+  }
+  return live - slot0;
+}
+
+function reevaluate(k: i32, displacement: f64, slack: f64): i32 {
+  const wRow = k * d;
+  allPreActivations(k);
+  const isAnchored = i32At(anchored, k) == 1;
+  if (isAnchored) {
+    const extra = <f64>(i32At(candidateCount, k) - i32At(liveCount, k));
+    const h = f64At(horizon, k);
+    if (extra * h < <f64>n) setF64(horizon, k, Math.min(<f64>(1 << 20), 2 * h));
+    else if (extra * h > <f64>(2 * n)) setF64(horizon, k, Math.max(1, h / 2));
+  }
+  const rate = isAnchored ? displacement / Math.max(1, epoch - f64At(evaluatedAt, k)) : 0;
+  let t = Math.max(rate * f64At(horizon, k), 4 * slack);
+  if (!isFinite(t)) t = 0;
+  setF64(threshold, k, t);
+  const slot0 = k * n;
+  let count = slot0;
+  for (let i = 0; i < n; i++) {
+    store<i32>(candidates + (<usize>count << 2), i);
+    count += <i32>(f64At(zColumn, i) >= -t);
+  }
+  store<i32>(candidateCount + (<usize>k << 2), count - slot0);
+  let wNormSq: f64 = 0;
+  for (let j = 0; j < d; j++) {
+    const w = f64At(params, wRow + j);
+    setF64(anchorW, wRow + j, w);
+    wNormSq += w * w;
+  }
+  setF64(anchorB, k, f64At(params, bOffset + k));
+  setF64(anchorWNorm, k, Math.sqrt(wNormSq));
+  setF64(evaluatedAt, k, epoch);
+  store<i32>(anchored + (<usize>k << 2), 1);
+  setF64(wasted, k, 0);
+  pairsEvaluated += <f64>n;
+  return evaluateCandidates(k, true);
+}
+
+/** The skipping forward pass: same prediction and live pairs as forwardRelu. */
+export function forwardSkipRelu(): void {
+  const beta = f64At(params, betaOffset);
+  for (let i = 0; i < n; i++) setF64(prediction, i, beta);
+  epoch += 1;
+  for (let k = 0; k < width; k++) {
+    const wRow = k * d;
+    const bk = f64At(params, bOffset + k);
+    const b0 = f64At(anchorB, k);
+    let moveSq: f64 = 0;
+    let wNormSq: f64 = 0;
+    for (let j = 0; j < d; j++) {
+      const w = f64At(params, wRow + j);
+      const step = w - f64At(anchorW, wRow + j);
+      moveSq += step * step;
+      wNormSq += w * w;
+    }
+    const displacement = (radius * Math.sqrt(moveSq) + Math.abs(bk - b0)) * (1 + 1e-9);
+    const slack = 1e-12 * <f64>(d + 2) * (1 + Math.abs(bk) + Math.abs(b0) + radius * (Math.sqrt(wNormSq) + f64At(anchorWNorm, k)));
+    let live: i32;
+    if (i32At(anchored, k) == 1 && displacement + slack <= f64At(threshold, k) && f64At(wasted, k) <= <f64>(2 * n)) {
+      const count = i32At(candidateCount, k);
+      // A long list is cheaper through the vectorised full pass than by gathering its rows.
+      const dense = count * 3 > n;
+      if (dense) allPreActivations(k);
+      live = evaluateCandidates(k, dense);
+      setF64(wasted, k, f64At(wasted, k) + <f64>(count - live));
+      pairsEvaluated += <f64>count;
+    } else {
+      live = reevaluate(k, displacement, slack);
+    }
+    store<i32>(liveCount + (<usize>k << 2), live);
   }
 }

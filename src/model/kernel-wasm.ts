@@ -36,8 +36,23 @@ interface KernelExports {
     pairPhi: number,
     liveCount: number,
   ): void;
-  lossAndGradientRelu(lossScale: number): number;
+  lossAndGradientRelu(lossScale: number, skipping: number): number;
   hessianVectorProductRelu(vec: number, out: number, lossScale: number): void;
+  setupSkip(
+    anchorW: number,
+    anchorB: number,
+    anchorWNorm: number,
+    threshold: number,
+    horizon: number,
+    evaluatedAt: number,
+    wasted: number,
+    anchored: number,
+    candidates: number,
+    candidateCount: number,
+    zColumn: number,
+  ): void;
+  skipDataLoaded(): void;
+  skipPairsEvaluated(): number;
 }
 
 const PAGE_BYTES = 65536;
@@ -77,9 +92,19 @@ export function wasmUnavailableReason(shape: KernelShape): string | null {
   return null;
 }
 
-export function createWasmKernel(shape: KernelShape): Kernel {
+export interface WasmKernelOptions {
+  /**
+   * Certified work-skipping (kernel-skip.ts explains it; assembly/kernel.ts has the twin):
+   * bitwise the same results, far less work once the network has shattered. Name 'wasm-skip'.
+   */
+  skipping: boolean;
+}
+
+export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions = { skipping: false }): Kernel {
+  const { skipping } = options;
+  const name = skipping ? 'wasm-skip' : 'wasm';
   const reason = wasmUnavailableReason(shape);
-  if (reason !== null) throw new Error(`kernel "wasm" is not available: ${reason}`);
+  if (reason !== null) throw new Error(`kernel "${name}" is not available: ${reason}`);
   const { d, n, width, activation } = shape;
   const layout = networkLayout(d, width);
   const size = layout.size;
@@ -105,6 +130,21 @@ export function createWasmKernel(shape: KernelShape): Kernel {
   const pairIndexAt = reserve(width * n, 4);
   const pairPhiAt = reserve(width * n, 8);
   const liveCountAt = reserve(width, 4);
+  // Skipping state (kernel-skip.ts), reserved only when asked for.
+  const skipWidth = skipping ? width : 0;
+  const skipAt = [
+    reserve(skipWidth * d, 8), // anchorW
+    reserve(skipWidth, 8), // anchorB
+    reserve(skipWidth, 8), // anchorWNorm
+    reserve(skipWidth, 8), // threshold
+    reserve(skipWidth, 8), // horizon
+    reserve(skipWidth, 8), // evaluatedAt
+    reserve(skipWidth, 8), // wasted
+    reserve(skipWidth, 4), // anchored
+    reserve(skipWidth * n, 4), // candidates
+    reserve(skipWidth, 4), // candidateCount
+    reserve(skipping ? n : 0, 8), // zColumn
+  ] as const;
 
   const pages = Math.max(1, Math.ceil(bytes / PAGE_BYTES));
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
@@ -118,6 +158,7 @@ export function createWasmKernel(shape: KernelShape): Kernel {
   });
   const wasm = instance.exports as unknown as KernelExports;
   wasm.setup(d, n, width, paramsAt, gradAt, xAt, xTAt, yAt, predictionAt, residualWeightAt, jvpWeightAt, pairDzAt, pairIndexAt, pairPhiAt, liveCountAt);
+  if (skipping) wasm.setupSkip(...skipAt);
 
   const buffer = memory.buffer;
   const params = new Float64Array(buffer, paramsAt, size);
@@ -129,16 +170,19 @@ export function createWasmKernel(shape: KernelShape): Kernel {
   const y = new Float64Array(buffer, yAt, n);
   const liveCount = new Int32Array(buffer, liveCountAt, width);
   let cachedLossScale = 0;
+  let densePasses = 0;
 
   function loadData(inputs: Float64Array, labels: Float64Array): void {
     x.set(inputs.subarray(0, n * d));
     for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) xT[j * n + i] = inputs[i * d + j];
     y.set(labels.subarray(0, n));
+    if (skipping) wasm.skipDataLoaded();
   }
 
   function lossAndGradient(lossScale: number): number {
     cachedLossScale = lossScale;
-    return wasm.lossAndGradientRelu(lossScale);
+    densePasses++;
+    return wasm.lossAndGradientRelu(lossScale, skipping ? 1 : 0);
   }
 
   function hessianVectorProduct(vec: Float64Array, out: Float64Array): void {
@@ -148,7 +192,7 @@ export function createWasmKernel(shape: KernelShape): Kernel {
   }
 
   return {
-    name: 'wasm',
+    name,
     shape,
     layout,
     params,
@@ -158,6 +202,7 @@ export function createWasmKernel(shape: KernelShape): Kernel {
     hessianVectorProduct,
     activationCounts: (out) => out.set(liveCount),
     predict: (points, count, out) => predictNetwork(params, layout, activation, points, count, out),
+    pairsEvaluated: () => (skipping ? wasm.skipPairsEvaluated() : densePasses * n * width),
     dispose() {},
   };
 }

@@ -16,8 +16,8 @@ export interface KernelShape {
  * other copies. The optimised loss is L = c/n sum_i (f(x_i) - y_i)^2 with c = lossScale.
  */
 export interface Kernel {
-  /** Which kernel runs (the kernel_used column): js, js-skip (js with certified work-skipping) or wasm. */
-  readonly name: 'js' | 'js-skip' | 'wasm';
+  /** Which kernel runs (the kernel_used column); -skip: with certified work-skipping (kernel-skip.ts). */
+  readonly name: 'js' | 'js-skip' | 'wasm' | 'wasm-skip';
   readonly shape: KernelShape;
   readonly layout: NetworkLayout;
   /** Parameters (layout.ts); the loop updates them in place. */

@@ -1,17 +1,24 @@
 import type { KernelChoice } from './config.js';
 import type { Kernel, KernelShape } from './kernel.js';
 import { createJsKernel } from './kernel-js.js';
+import { createSkipKernel } from './kernel-skip.js';
 import { createWasmKernel, wasmUnavailableReason } from './kernel-wasm.js';
 
 /**
- * The kernel a task asked for. `auto` takes the fastest one that can run the shape (the WASM
- * SIMD kernel for ReLU networks when build/kernel.wasm loads, else the TypeScript kernel); the
- * kernel's `name` says which one ran. An explicit choice that cannot run is an error naming why,
- * not a silent fallback.
+ * The kernel a task asked for; its `name` says which one ran (kernel_used).
+ *   js, wasm: the dense TypeScript and WebAssembly SIMD kernels.
+ *   auto: for ReLU the WASM kernel with certified work-skipping (wasm-skip; js-skip when
+ *         build/kernel.wasm cannot load), which gives bitwise the dense kernels' results, costs
+ *         about the same as dense while the network is dense and far less once it shatters;
+ *         for GELU (no exactly inactive pairs, no WASM twin yet) the TypeScript kernel.
+ * An explicit choice that cannot run is an error naming why, not a silent fallback.
  */
 export function createKernel(choice: KernelChoice, shape: KernelShape): Kernel {
   if (choice === 'js') return createJsKernel(shape);
   if (choice === 'wasm') return createWasmKernel(shape);
-  if (choice === 'auto') return wasmUnavailableReason(shape) === null ? createWasmKernel(shape) : createJsKernel(shape);
+  if (choice === 'auto') {
+    if (shape.activation !== 'relu') return createJsKernel(shape);
+    return wasmUnavailableReason(shape) === null ? createWasmKernel(shape, { skipping: true }) : createSkipKernel(shape);
+  }
   throw new Error(`kernel: "${String(choice)}" is not a kernel; allowed: auto, js, wasm`);
 }

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { makeDataset } from '../../src/data/index.js';
 import { createJsKernel, gradientDescent, initialParameters, TRAIN_DEFAULTS, type Kernel } from '../../src/model/index.js';
 import { createSkipKernel } from '../../src/model/kernel-skip.js';
+import { createWasmKernel } from '../../src/model/kernel-wasm.js';
 import { RandomStream } from '../../src/rng/index.js';
 
 /** An E1-like setting, small: mean-MSE, eta 0.9, d = 10, width 2n. */
@@ -10,11 +11,17 @@ const N = 48;
 const WIDTH = 96;
 const E1 = { eta: 0.9, weightDecay: 0, clip: 50, lossScale: 1 };
 
+const SKIPPING = {
+  'js-skip': createSkipKernel,
+  'wasm-skip': (shape: Parameters<typeof createSkipKernel>[0]) => createWasmKernel(shape, { skipping: true }),
+};
+let skippingName: keyof typeof SKIPPING = 'js-skip';
+
 function kernels(params: Float64Array, seed = 1): { dense: Kernel; skip: Kernel } {
   const data = makeDataset({ ...TRAIN_DEFAULTS, d: D, n: N, n_test: 10, data_seed: seed });
   const shape = { d: D, n: N, width: WIDTH, activation: 'relu' as const };
   const dense = createJsKernel(shape);
-  const skip = createSkipKernel(shape);
+  const skip = SKIPPING[skippingName](shape);
   for (const kernel of [dense, skip]) {
     kernel.loadData(data.xTrain, data.yTrain);
     kernel.params.set(params);
@@ -56,16 +63,20 @@ function shatteredState(): Float64Array {
   return Float64Array.from(dense.params);
 }
 
-describe('skipping kernel (certified inactive pairs) against the dense TypeScript kernel', () => {
+describe.each(Object.keys(SKIPPING) as Array<keyof typeof SKIPPING>)('%s (certified inactive pairs) against the dense TypeScript kernel', (name) => {
+  beforeEach(() => {
+    skippingName = name;
+  });
+
   it('refuses gelu by name', () => {
-    expect(() => createSkipKernel({ d: 2, n: 4, width: 3, activation: 'gelu' })).toThrow(/needs activation "relu", not "gelu"/);
+    expect(() => SKIPPING[name]({ d: 2, n: 4, width: 3, activation: 'gelu' })).toThrow(/activation "relu".*"gelu"/);
   });
 
   it('bitwise the same parameters over 1000 epochs from init; same gradient, counts and HVP at the end', () => {
     const { dense, skip } = kernels(initialParameters(7, D, WIDTH, 'kaiming_normal'));
     runSideBySide(dense, skip, E1, 1000);
     expectSameState(dense, skip);
-    expect(skip.name).toBe('js-skip');
+    expect(skip.name).toBe(name);
     expect(skip.pairsEvaluated!()).toBeLessThan(dense.pairsEvaluated!());
   });
 

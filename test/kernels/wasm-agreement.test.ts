@@ -43,8 +43,9 @@ describe('the WASM kernel is built and chosen', () => {
     expect(wasmUnavailableReason({ d: 3, n: 10, width: 4, activation: 'relu' })).toBeNull();
   });
 
-  it('auto picks wasm for relu and falls back to js for gelu; explicit wasm for gelu is refused by name', () => {
-    expect(createKernel('auto', { d: 2, n: 5, width: 3, activation: 'relu' }).name).toBe('wasm');
+  it('auto picks wasm-skip for relu and falls back to js for gelu; explicit wasm for gelu is refused by name', () => {
+    expect(createKernel('auto', { d: 2, n: 5, width: 3, activation: 'relu' }).name).toBe('wasm-skip');
+    expect(createKernel('wasm', { d: 2, n: 5, width: 3, activation: 'relu' }).name).toBe('wasm');
     expect(createKernel('auto', { d: 2, n: 5, width: 3, activation: 'gelu' }).name).toBe('js');
     expect(createKernel('js', { d: 2, n: 5, width: 3, activation: 'relu' }).name).toBe('js');
     expect(() => createKernel('wasm', { d: 2, n: 5, width: 3, activation: 'gelu' })).toThrow(/activation "relu" only, not "gelu"/);
