@@ -9,7 +9,8 @@ import { runsBatch } from './batches.js';
 import { type Commit, scanCommits } from './committed.js';
 import { FeatherFileWriter } from './files.js';
 import { FrameEncoder } from './frames.js';
-import { listSessions, runsColumnTypes } from './parts.js';
+import { PARTS_DIR, runsColumnTypes } from './parts.js';
+import { readTable } from './read.js';
 import { SessionFiles } from './sessions.js';
 import { type ConfigValue, type PartTable, type TableOptions, tableSchemas } from './schema.js';
 
@@ -30,6 +31,28 @@ function syncDirectory(dir: string): void {
 }
 
 /**
+ * The part files only ever gain tasks, so a runs.arrow holding a task that is not committed in them
+ * means part files were deleted or moved: rewriting the tables would silently drop results.
+ */
+function refuseToDropTasks(dir: string, commits: Map<string, Commit>): void {
+  const path = join(dir, FINAL_FILES.runs);
+  if (!existsSync(path)) return;
+  const taskIds = readTable(path).getChild('task_id');
+  const missing: string[] = [];
+  for (let i = 0; i < (taskIds?.length ?? 0); i++) {
+    const taskId = taskIds!.get(i) as string;
+    if (!commits.has(taskId)) missing.push(taskId);
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `${path} holds ${missing.length} task(s) that are not in the part files under ${join(dir, PARTS_DIR)} ` +
+        `(${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', ...' : ''}): the parts are the source of truth ` +
+        'the tables are made from, and some are missing, so the tables are left as they are',
+    );
+  }
+}
+
+/**
  * Writes dir/runs.arrow, curves.arrow, neurons.arrow (and data.arrow when any task saved data)
  * sorted by task_id, one curves / neurons / data batch per task (copied byte for byte from its part
  * file) and runs rows in batches of RUNS_ROWS_PER_BATCH. Each file goes to a .partial name and is
@@ -37,13 +60,8 @@ function syncDirectory(dir: string): void {
  */
 export function finalizeOutput(dir: string, options: TableOptions): { tasks: number; byStatus: Record<string, number> } {
   const schemas = tableSchemas(options);
-  if (listSessions(dir).length === 0 && existsSync(join(dir, FINAL_FILES.runs))) {
-    throw new Error(
-      `${dir} has ${FINAL_FILES.runs} but no part files under ${dir}/parts: they are the source of truth the tables are ` +
-        'made from, so the tables are left as they are',
-    );
-  }
   const commits = scanCommits(dir);
+  refuseToDropTasks(dir, commits);
   const taskIds = [...commits.keys()].sort(compareTaskIds);
   const withData = options.saveData === true && taskIds.some((id) => commits.get(id)!.locations.data !== undefined);
   const tables: PartTable[] = withData ? ['neurons', 'curves', 'data'] : ['neurons', 'curves'];

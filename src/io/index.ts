@@ -26,3 +26,7 @@ export { scanCommitted } from './committed.js';
 export { FINAL_FILES, finalizeOutput } from './finalize.js';
 export { combineOutputs } from './combine.js';
 export { readTable } from './read.js';
+// Read side of the part files, for readers of a sweep that is still running (report, inspect).
+export { type Commit, partPath, scanCommits } from './committed.js';
+export { listSessions } from './parts.js';
+export { StreamFileReader, decodeBatch, frameBytes, readFrame, readFrameHeader } from './frames.js';

@@ -194,7 +194,10 @@ describe('finalisation', () => {
     finalizeOutput(dir, OPTIONS);
     const before = readFileSync(join(dir, 'runs.arrow'));
     rmSync(join(dir, 'parts'), { recursive: true });
-    expect(() => finalizeOutput(dir, OPTIONS)).toThrow(/no part files/);
+    expect(() => finalizeOutput(dir, OPTIONS)).toThrow(/holds 1 task\(s\) that are not in the part files/);
+    // Nor after a resume that started new part files without the old ones.
+    commitAll(dir, [1]);
+    expect(() => finalizeOutput(dir, OPTIONS)).toThrow(new RegExp(`holds 1 task\\(s\\) that are not in the part files .*\\(${taskId(0)}\\)`));
     expect(Buffer.compare(readFileSync(join(dir, 'runs.arrow')), before)).toBe(0);
   });
 });
