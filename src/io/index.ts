@@ -7,6 +7,9 @@
  *       Arrow IPC streams, one numbered session per SweepWriter.open (each run or resume) and per
  *       combine. They are the source of truth and are kept after finalisation: a resume after
  *       finalisation just opens a new session, and the next finalisation folds it in. See parts.ts.
+ *       scanCommitted therefore reads the parts only. The price: the rows are on disk twice (parts
+ *       and tables). Deleting parts/ is refused later: finalisation will not rewrite a runs.arrow
+ *       holding tasks the parts no longer have.
  *   DIR/runs.arrow, curves.arrow, neurons.arrow[, data.arrow]
  *       Feather v2 (Arrow IPC file format), sorted by task_id, explicit schemas (schema.ts), derived
  *       from the parts by finalizeOutput; written to NAME.partial and renamed, so they are always
