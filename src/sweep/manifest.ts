@@ -13,6 +13,8 @@ export interface SessionRecord {
   workers: number;
   tasks_run: number;
   exit: string | null;
+  /** Largest V8 heap of the coordinating thread seen during the session, MB (workers excluded). */
+  peak_heap_mb?: number;
 }
 
 /** DIR/manifest.json: what the directory holds and how it was made. */

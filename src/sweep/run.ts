@@ -195,6 +195,7 @@ async function runInDirectory(
   process.on('SIGTERM', onTerm);
 
   let next = 0;
+  let peakHeap = process.memoryUsage().heapUsed;
   const runOne = async (): Promise<void> => {
     while (stopSignal === null && next < todo.length) {
       const task = todo[next++];
@@ -217,6 +218,7 @@ async function runInDirectory(
         if (stopSignal !== null) return;
         writer.commit(task.id, configValues(task), result);
         session.tasks_run++;
+        peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
         progress.tick(result.run.status === 'failed' || result.run.status === 'timeout');
         break;
       }
@@ -240,6 +242,7 @@ async function runInDirectory(
   });
   const missing = selected.filter((task) => !states.has(task.id)).length;
   session.ended = new Date().toISOString();
+  session.peak_heap_mb = Math.round((Math.max(peakHeap, process.memoryUsage().heapUsed) / 2 ** 20) * 10) / 10;
   manifest.ended = session.ended;
   if (stopSignal !== null) {
     manifest.status = 'interrupted';
