@@ -56,13 +56,18 @@ function activeParts(jobId: string): string[] {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls until the jobs have left the queue; returns every "id state" line squeue showed meanwhile. */
-async function waitForJobs(jobIds: string[], timeoutMs: number): Promise<Set<string>> {
-  const seen = new Set<string>();
+/**
+ * Polls until the jobs have left the queue; returns every "id state" line squeue showed meanwhile
+ * and the most parts it showed running at once.
+ */
+async function waitForJobs(jobIds: string[], timeoutMs: number): Promise<Set<string> & { mostRunning?: number }> {
+  const seen: Set<string> & { mostRunning?: number } = new Set<string>();
+  seen.mostRunning = 0;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const lines = jobIds.flatMap(activeParts);
     for (const line of lines) seen.add(line);
+    seen.mostRunning = Math.max(seen.mostRunning, lines.filter((line) => line.endsWith(' RUNNING')).length);
     if (lines.length === 0) return seen;
     if (Date.now() > deadline) throw new Error(`jobs ${jobIds.join(', ')} still queued after ${timeoutMs} ms: ${lines.join('; ')}`);
     await sleep(250);
@@ -190,5 +195,29 @@ describe('shatter slurm on a single-node Slurm cluster', () => {
     expect(nothing.code, nothing.stderr).toBe(0);
     expect(nothing.stdout).toBe('');
     expect(nothing.stderr).toMatch(/all 4 shards are finished and .* holds the merged result; nothing to submit/);
+  });
+
+  it('groups shards above --max-array (2 elements of 2 shards, one at a time) with the same result', async () => {
+    const dir = join(root, 'grouped');
+    const submitted = runCli(['slurm', specPath, '--out', dir, '--shards', '4', '--max-array', '2', '--concurrent', '1', '--submit'], { env: FIXED_VERSION_ENV });
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const jobs = submittedJobs(submitted.stdout);
+    expect(submitted.stdout).toContain(`array job ${jobs.array} (elements 1-2%1)`);
+    const seen = await waitForJobs([jobs.array!, jobs.merge], 120_000);
+    // %1: squeue showed the elements running, never both at once.
+    expect([...seen].filter((line) => line.endsWith(' RUNNING') && line.startsWith(`${jobs.array}_`)).length).toBe(2);
+    expect(seen.mostRunning).toBe(1);
+    const elements = jobRecords(jobs.array!);
+    expect(elements.map((record) => [record.ArrayTaskId, record.JobState, record.ArrayTaskThrottle]).sort()).toEqual([
+      ['1', 'COMPLETED', '1'],
+      ['2', 'COMPLETED', '1'],
+    ]);
+    expect(jobRecords(jobs.merge)[0].JobState).toBe('COMPLETED');
+    for (const [element, shards] of [['1', '1..2'], ['2', '3..4']]) {
+      const log = readFileSync(join(dir, 'slurm', 'logs', `array-${jobs.array}_${element}.out`), 'utf8');
+      expect(log).toContain(`element ${element} of 2, job `);
+      expect(log).toContain(`shards ${shards} of 4, 1 workers`);
+    }
+    for (const table of TABLES) expect(exactRows(readArrow(dir, table)), table).toEqual(exactRows(readArrow(reference, table)));
   });
 });
