@@ -10,7 +10,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC, type Table } from 'apache-arrow';
-import { listSessions } from '../io/parts.js';
+import { listSessions } from '../io/index.js';
 import { UsageError } from '../sweep/output-dir.js';
 import { numberColumn, stringColumn, tableRows, type Cell } from './columns.js';
 import { readCommitted } from './read-parts.js';

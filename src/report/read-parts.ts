@@ -5,8 +5,7 @@
  * reached. Read-only, so it is safe while the sweep is writing.
  */
 import { Table } from 'apache-arrow';
-import { scanCommits, partPath, type Commit } from '../io/committed.js';
-import { StreamFileReader, decodeBatch, frameBytes, readFrame, readFrameHeader } from '../io/frames.js';
+import { StreamFileReader, decodeBatch, frameBytes, partPath, readFrame, readFrameHeader, scanCommits, type Commit } from '../io/index.js';
 import { toCell, type Cell } from './columns.js';
 
 /** Index columns of runs part files (__part_<table>_offset / _bytes), not shown to users. */
