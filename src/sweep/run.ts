@@ -170,16 +170,9 @@ async function runInDirectory(
     ended: null,
     sessions: [...(previous?.sessions ?? []), session],
   };
-  writeManifest(dir, manifest);
-  if (!options.quiet) {
-    const already = selected.length - todo.length;
-    process.stderr.write(`shatter run: ${todo.length} of ${selected.length} tasks to run${already > 0 ? ` (${already} already done)` : ''} on ${options.workers} workers into ${dir}\n`);
-  }
-
-  const writer = SweepWriter.open(dir, tables);
-  const progress = new Progress(selected.length, selected.length - todo.length, options.quiet);
-  const pool = todo.length > 0 ? new TrainingPool(Math.min(options.workers, todo.length)) : null;
+  // Signals are handled from before the first write: a stop at any moment is a clean stop.
   let stopSignal: 'SIGINT' | 'SIGTERM' | null = null;
+  let pool: TrainingPool | null = null;
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
     if (stopSignal !== null) {
       // A second signal: leave at once. Every committed task is already on disk.
@@ -193,6 +186,15 @@ async function runInDirectory(
   const onTerm = () => onSignal('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  writeManifest(dir, manifest);
+  if (!options.quiet) {
+    const already = selected.length - todo.length;
+    process.stderr.write(`shatter run: ${todo.length} of ${selected.length} tasks to run${already > 0 ? ` (${already} already done)` : ''} on ${options.workers} workers into ${dir}\n`);
+  }
+
+  const writer = SweepWriter.open(dir, tables);
+  const progress = new Progress(selected.length, selected.length - todo.length, options.quiet);
+  if (todo.length > 0 && stopSignal === null) pool = new TrainingPool(Math.min(options.workers, todo.length));
 
   let next = 0;
   let peakHeap = process.memoryUsage().heapUsed;

@@ -85,6 +85,33 @@ describe('results are the same whatever the schedule', () => {
   }, 90_000);
 });
 
+describe('signals', () => {
+  it('SIGTERM stops cleanly with 143; a second SIGINT exits at once with 130; resume completes the sweep', async () => {
+    const dir = tempDir();
+    const specPath = writeSpec(dir, 'spec.json', sweepSpec(250));
+    const out = join(dir, 'out');
+    const term = startCli(['run', specPath, '--out', out, '--workers', '2', '--quiet']);
+    const termDone = exited(term);
+    await waitFor(() => partFileCount(out) > 0, 10_000);
+    term.kill('SIGTERM');
+    expect((await termDone).code).toBe(143);
+    expect(runCli(['inspect', out]).stdout).toMatch(/: interrupted/);
+
+    const twice = startCli(['run', specPath, '--out', out, '--resume', '--workers', '2', '--quiet']);
+    const twiceDone = exited(twice);
+    const sessionsBefore = readdirSync(join(out, 'parts')).length;
+    await waitFor(() => readdirSync(join(out, 'parts')).length > sessionsBefore, 10_000);
+    twice.kill('SIGINT');
+    twice.kill('SIGINT');
+    expect((await twiceDone).code).toBe(130);
+
+    const resumed = runCli(['run', specPath, '--out', out, '--resume', '--quiet']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const ids = [...(readArrow(out, 'runs').getChild('task_id')!.toArray() as string[])];
+    expect(new Set(ids).size).toBe(8);
+  }, 60_000);
+});
+
 describe('kill -9 at any moment loses at most the tasks in flight', () => {
   /**
    * Starts `run --resume` once per moment and kill -9s its process group when the moment comes,
