@@ -172,7 +172,7 @@ function parser(argv: string[], setExit: (code: number) => void): Argv {
         );
       },
     )
-    .demandCommand(1, 'name a command: run, merge, inspect or report')
+    .demandCommand(1, 'name a command: run, merge, inspect, report or slurm')
     .strict()
     .exitProcess(false)
     .fail((message, error) => {
