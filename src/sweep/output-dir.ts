@@ -93,7 +93,10 @@ export function acquireLock(dir: string): () => void {
         holder = null;
       }
       if (holder && (holder.host !== os.hostname() || processAlive(holder.pid))) {
-        throw new UsageError(`--out ${dir}: in use by process ${holder.pid} on ${holder.host} (${path}); wait for it or stop it first`);
+        throw new UsageError(
+          `--out ${dir}: in use by process ${holder.pid} on ${holder.host} (${path}); wait for it or stop it first` +
+            (holder.host !== os.hostname() ? ` (if no such process runs any more, e.g. its node failed, delete ${path})` : ''),
+        );
       }
       rmSync(path, { force: true });
     }
