@@ -6,3 +6,4 @@ export { runTask, type SaveOptions } from './run-task.js';
 export { summariseActivity, type ActivitySummary } from './activity.js';
 export { epochSchedule, type EpochSchedule } from './schedule.js';
 export type { TaskResult, TaskStatus, RunMeasures, CurveColumns, NeuronColumns, DataColumns } from './task-result.js';
+export { nullRunMeasures } from './task-result.js';

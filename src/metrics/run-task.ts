@@ -5,7 +5,7 @@ import { lossScale, train, type Kernel, type TrainConfig, type TrainOutcome } fr
 import { neuronTheory, theorem32Bound, weightedVariationNorm } from '../theory/index.js';
 import { summariseActivity } from './activity.js';
 import { epochSchedule } from './schedule.js';
-import type { CurveColumns, DataColumns, NeuronColumns, RunMeasures, TaskResult } from './task-result.js';
+import { nullRunMeasures, type CurveColumns, type DataColumns, type NeuronColumns, type RunMeasures, type TaskResult } from './task-result.js';
 import { checkMeasurementSettings } from './validate.js';
 
 export interface SaveOptions {
@@ -141,35 +141,7 @@ function dataColumns(dataset: Dataset): DataColumns {
 }
 
 function emptyMeasures(kernel: Kernel, outcome: TrainOutcome): RunMeasures {
-  return {
-    status: outcome.status,
-    error: null,
-    epochs_run: outcome.epochsRun,
-    diverged_epoch: null,
-    train_loss: null,
-    test_mse: null,
-    test_risk: null,
-    gen_gap: null,
-    lambda_max: null,
-    lambda_max_iters: null,
-    lambda_max_residual: null,
-    lambda_max_converged: null,
-    eos_ratio: null,
-    hessian_trace: null,
-    hessian_trace_se: null,
-    vg_norm: null,
-    thm32_bound: null,
-    vg_zero_neurons: null,
-    data_radius: null,
-    beta: null,
-    clipped_epochs: outcome.clippedEpochs,
-    neurons_dead: null,
-    neurons_partial: null,
-    neurons_full: null,
-    median_activation_rate: null,
-    kernel_used: kernel.name,
-    wall_ms: 0,
-  };
+  return nullRunMeasures({ status: outcome.status, epochs_run: outcome.epochsRun, clipped_epochs: outcome.clippedEpochs, kernel_used: kernel.name });
 }
 
 function divergedMeasures(outcome: TrainOutcome, kernel: Kernel, started: number): RunMeasures {

@@ -95,3 +95,39 @@ export interface TaskResult {
   neurons: NeuronColumns | null;
   data: DataColumns | null;
 }
+
+/**
+ * A runs row with every measure null: the starting point of a diverged run's row, and the whole
+ * row of a task that produced no result (it threw, its worker died, or it timed out).
+ */
+export function nullRunMeasures(fields: Pick<RunMeasures, 'status'> & Partial<RunMeasures>): RunMeasures {
+  return {
+    error: null,
+    epochs_run: 0,
+    diverged_epoch: null,
+    train_loss: null,
+    test_mse: null,
+    test_risk: null,
+    gen_gap: null,
+    lambda_max: null,
+    lambda_max_iters: null,
+    lambda_max_residual: null,
+    lambda_max_converged: null,
+    eos_ratio: null,
+    hessian_trace: null,
+    hessian_trace_se: null,
+    vg_norm: null,
+    thm32_bound: null,
+    vg_zero_neurons: null,
+    data_radius: null,
+    beta: null,
+    clipped_epochs: 0,
+    neurons_dead: null,
+    neurons_partial: null,
+    neurons_full: null,
+    median_activation_rate: null,
+    kernel_used: '',
+    wall_ms: 0,
+    ...fields,
+  };
+}

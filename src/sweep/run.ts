@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { SweepWriter, finalizeOutput, scanCommitted, type TableOptions } from '../io/index.js';
-import type { TaskResult, TaskStatus } from '../metrics/task-result.js';
+import { nullRunMeasures, type TaskResult, type TaskStatus } from '../metrics/task-result.js';
 import {
   configColumns,
   configValues,
@@ -49,40 +49,7 @@ export function tableOptions(spec: Spec): TableOptions {
 
 /** The runs row of a task that produced no result (it threw, its worker died, or it timed out). */
 export function failedResult(status: TaskStatus, error: string, wallMs: number): TaskResult {
-  return {
-    run: {
-      status,
-      error,
-      epochs_run: 0,
-      diverged_epoch: null,
-      train_loss: null,
-      test_mse: null,
-      test_risk: null,
-      gen_gap: null,
-      lambda_max: null,
-      lambda_max_iters: null,
-      lambda_max_residual: null,
-      lambda_max_converged: null,
-      eos_ratio: null,
-      hessian_trace: null,
-      hessian_trace_se: null,
-      vg_norm: null,
-      thm32_bound: null,
-      vg_zero_neurons: null,
-      data_radius: null,
-      beta: null,
-      clipped_epochs: 0,
-      neurons_dead: null,
-      neurons_partial: null,
-      neurons_full: null,
-      median_activation_rate: null,
-      kernel_used: '',
-      wall_ms: wallMs,
-    },
-    curves: null,
-    neurons: null,
-    data: null,
-  };
+  return { run: nullRunMeasures({ status, error, wall_ms: wallMs }), curves: null, neurons: null, data: null };
 }
 
 /** Loads, validates and expands the spec, applying --yes and --shard. */
