@@ -14,6 +14,8 @@ import { networkLayout } from './layout.js';
  *   params, grad, vec, out      P = K(d+2)+1 doubles each (layout.ts); vec/out carry HVPs
  *   x (n x d row-major), xT (d x n), y, prediction, residualWeight, jvpWeight, pairDz (n each)
  *   pairIndex (K x n int32), pairPhi (K x n doubles), liveCount (K int32)
+ *   pairU (K x n doubles), uColumn (n): the HVP's directional derivatives
+ *   with skipping: anchors, margin-sorted point lists (assembly/kernel.ts), zColumn, liveBits
  * It performs the TypeScript kernel's operations in the same order, so both give bit-identical
  * results (the tests check it); it is faster because two lanes run at once.
  */
@@ -38,18 +40,20 @@ interface KernelExports {
   ): void;
   lossAndGradientRelu(lossScale: number, skipping: number): number;
   hessianVectorProductRelu(vec: number, out: number, lossScale: number): void;
+  setupHvp(pairU: number, uColumn: number): void;
   setupSkip(
     anchorW: number,
     anchorB: number,
     anchorWNorm: number,
-    threshold: number,
-    horizon: number,
-    evaluatedAt: number,
     wasted: number,
     anchored: number,
     candidates: number,
-    candidateCount: number,
+    candidateMargin: number,
     zColumn: number,
+    liveBits: number,
+    firstMargin: number,
+    denseUntil: number,
+    backoff: number,
   ): void;
   skipDataLoaded(): void;
   skipPairsEvaluated(): number;
@@ -130,20 +134,23 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   const pairIndexAt = reserve(width * n, 4);
   const pairPhiAt = reserve(width * n, 8);
   const liveCountAt = reserve(width, 4);
+  const pairUAt = reserve(width * n, 8);
+  const uColumnAt = reserve(n, 8);
   // Skipping state (kernel-skip.ts), reserved only when asked for.
   const skipWidth = skipping ? width : 0;
   const skipAt = [
     reserve(skipWidth * d, 8), // anchorW
     reserve(skipWidth, 8), // anchorB
     reserve(skipWidth, 8), // anchorWNorm
-    reserve(skipWidth, 8), // threshold
-    reserve(skipWidth, 8), // horizon
-    reserve(skipWidth, 8), // evaluatedAt
     reserve(skipWidth, 8), // wasted
     reserve(skipWidth, 4), // anchored
     reserve(skipWidth * n, 4), // candidates
-    reserve(skipWidth, 4), // candidateCount
+    reserve(skipWidth * n, 8), // candidateMargin
     reserve(skipping ? n : 0, 8), // zColumn
+    reserve(skipping ? Math.ceil(n / 32) : 0, 4), // liveBits
+    reserve(skipWidth, 8), // firstMargin
+    reserve(skipWidth, 8), // denseUntil
+    reserve(skipWidth, 8), // backoff
   ] as const;
 
   const pages = Math.max(1, Math.ceil(bytes / PAGE_BYTES));
@@ -158,6 +165,7 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   });
   const wasm = instance.exports as unknown as KernelExports;
   wasm.setup(d, n, width, paramsAt, gradAt, xAt, xTAt, yAt, predictionAt, residualWeightAt, jvpWeightAt, pairDzAt, pairIndexAt, pairPhiAt, liveCountAt);
+  wasm.setupHvp(pairUAt, uColumnAt);
   if (skipping) wasm.setupSkip(...skipAt);
 
   const buffer = memory.buffer;
