@@ -324,18 +324,69 @@ export function predictNetwork(
 ): Float64Array {
   const { d, width, bOffset, vOffset, betaOffset } = layout;
   const beta = params[betaOffset];
-  for (let i = 0; i < count; i++) {
+  let i = 0;
+  if (activation === 'relu') {
+    // Four points at a time, branch-free relu (see the speed notes at the top).
+    for (; i + 4 <= count; i += 4) predictFourRelu(params, d, width, bOffset, vOffset, beta, points, i, out);
+  }
+  for (; i < count; i++) {
     const xRow = i * d;
     let f = beta;
     for (let k = 0; k < width; k++) {
       const wRow = k * d;
       let z = params[bOffset + k];
       for (let j = 0; j < d; j++) z += params[wRow + j] * points[xRow + j];
-      f += params[vOffset + k] * (activation === 'relu' ? (z > 0 ? z : 0) : gelu(z));
+      f += params[vOffset + k] * (activation === 'relu' ? 0.5 * (z + Math.abs(z)) : gelu(z));
     }
     out[i] = f;
   }
   return out;
+}
+
+/** out[i..i+3] of a ReLU network, each point's operations in predictNetwork's order. */
+function predictFourRelu(
+  params: Float64Array,
+  d: number,
+  width: number,
+  bOffset: number,
+  vOffset: number,
+  beta: number,
+  points: Float64Array,
+  i: number,
+  out: Float64Array,
+): void {
+  const r0 = i * d;
+  const r1 = r0 + d;
+  const r2 = r1 + d;
+  const r3 = r2 + d;
+  let f0 = beta;
+  let f1 = beta;
+  let f2 = beta;
+  let f3 = beta;
+  for (let k = 0; k < width; k++) {
+    const wRow = k * d;
+    const bk = params[bOffset + k];
+    let z0 = bk;
+    let z1 = bk;
+    let z2 = bk;
+    let z3 = bk;
+    for (let j = 0; j < d; j++) {
+      const wkj = params[wRow + j];
+      z0 += wkj * points[r0 + j];
+      z1 += wkj * points[r1 + j];
+      z2 += wkj * points[r2 + j];
+      z3 += wkj * points[r3 + j];
+    }
+    const vk = params[vOffset + k];
+    f0 += vk * (0.5 * (z0 + Math.abs(z0)));
+    f1 += vk * (0.5 * (z1 + Math.abs(z1)));
+    f2 += vk * (0.5 * (z2 + Math.abs(z2)));
+    f3 += vk * (0.5 * (z3 + Math.abs(z3)));
+  }
+  out[i] = f0;
+  out[i + 1] = f1;
+  out[i + 2] = f2;
+  out[i + 3] = f3;
 }
 
 /**

@@ -32,6 +32,10 @@ import { createPairKernel, type ReluForward, type ReluForwardState } from './ker
  *
  * State per neuron: anchorW (K x d), anchorB, anchorWNorm, threshold T, horizon H, the epoch of
  * the last evaluation, and the candidate list (K x n int32, count per neuron).
+ *
+ * The WebAssembly twin (wasm-skip, assembly/kernel.ts) uses the same certificate and slack but
+ * organises the lists differently (every point sorted by margin, the prefix within the current
+ * bound evaluated, busy neurons on the vectorised full pass): faster there, longer to read here.
  */
 
 /** z_ki for every point into zColumn, in the dense kernel's operation order. */
