@@ -422,7 +422,7 @@ function writeResultsMarkdown(results: Record<string, any>): void {
   const lines: string[] = [];
   const init = results.per_epoch_init.ms_per_epoch as Record<string, Record<string, number | null>>;
   lines.push('# Speed (issue 13)', '');
-  lines.push(`Written by \`npm run bench\` (section \`speed\`) on ${results.machine}, ${new Date().toISOString().slice(0, 10)}; medians of ${REPS} interleaved repetitions, float64, one thread each. Skipped references: ${Object.keys(results.skipped).length ? Object.entries(results.skipped).map(([k, v]) => `${k} (${v})`).join('; ') : 'none'}.`, '');
+  lines.push(`Written by \`npm run bench\` (section \`speed\`) on ${results.machine}, ${new Date().toISOString().slice(0, 10)}; medians of ${REPS} interleaved repetitions, float64, one thread each; 1-minute load average ${results.load_average.start} at the start, ${results.load_average.end} at the end (above 1, other work shared the two cores and every figure is inflated; ratios less so). Skipped references: ${Object.keys(results.skipped).length ? Object.entries(results.skipped).map(([k, v]) => `${k} (${v})`).join('; ') : 'none'}.`, '');
   lines.push('## ms per epoch from initialisation (GD, eta 0.2, half-MSE)', '');
   lines.push('| (d, n, width) | epochs | js | wasm | js-skip | wasm-skip | torch_gd | torch_tuned | jax_tuned | best ours vs torch_tuned | wasm vs jax |');
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
@@ -466,6 +466,7 @@ function writeResultsMarkdown(results: Record<string, any>): void {
 }
 
 export async function run(): Promise<object> {
+  const loadAtStart = os.loadavg()[0];
   const { runners, skipped } = findReferences();
   process.stderr.write(`speed: references ${Object.keys(runners).join(', ') || 'none'}; skipped ${Object.keys(skipped).join(', ') || 'none'}\n`);
   const perEpoch = perEpochInit(runners);
@@ -495,6 +496,8 @@ export async function run(): Promise<object> {
   }
   const results = {
     machine: `${os.cpus()[0]?.model ?? 'unknown'} (${os.cpus().length} cores), Node ${process.version}`,
+    /** 1-minute load average at start and end: above ~1 other work shared the two cores. */
+    load_average: { start: round(loadAtStart, 3), end: round(os.loadavg()[0], 3) },
     repetitions: REPS,
     skipped,
     per_epoch_init: perEpoch,
