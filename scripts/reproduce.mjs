@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // `npm run reproduce:small` / `npm run reproduce`: runs every -small spec (or every full spec) of
 // experiments/ into results/<name>/, renders its report, and copies the report (report.json,
-// summary.md, index.html and the figures; never the Arrow tables) into reproduction/<name>/.
+// summary.md, index.html and the figures; never the Arrow tables nor the plotted rows) into
+// reproduction/<name>/.
 // Resumable: a finished experiment is skipped, an interrupted one continues.
 // Usage: node scripts/reproduce.mjs small|full [NAME ...] [--workers N]
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -46,7 +47,13 @@ for (const name of specs) {
   const target = join(root, 'reproduction', name);
   rmSync(target, { recursive: true, force: true });
   mkdirSync(target, { recursive: true });
-  for (const file of readdirSync(join(out, 'report'))) cpSync(join(out, 'report', file), join(target, file));
+  // The repository keeps the report, not the data: no Vega-Lite specs (they embed the plotted
+  // rows) and no SVG above 1 MB (the PNG of the same figure is kept).
+  for (const file of readdirSync(join(out, 'report'))) {
+    const path = join(out, 'report', file);
+    if (file.endsWith('.vl.json') || (file.endsWith('.svg') && statSync(path).size > 1024 * 1024)) continue;
+    cpSync(path, join(target, file));
+  }
   if (existsSync(join(out, 'manifest.json'))) cpSync(join(out, 'manifest.json'), join(target, 'manifest.json'));
   console.error(`${name}: done in ${((Date.now() - started) / 60000).toFixed(1)} min; report in reproduction/${name}/`);
 }
