@@ -445,9 +445,11 @@ export function skipDataLoaded(): void {
     maxNormSq = Math.max(maxNormSq, normSq);
   }
   radius = Math.sqrt(maxNormSq) * (1 + 1e-12);
+  // The first pass is a full one for every neuron: it learns which are busy without sorting
+  // the lists of neurons that are about to take full passes anyway.
   for (let k = 0; k < width; k++) {
     store<i32>(anchored + (<usize>k << 2), 0);
-    setF64(denseUntil, k, 0);
+    setF64(denseUntil, k, epoch + 2);
     setF64(backoff, k, 1);
   }
 }
