@@ -369,10 +369,11 @@ export function hessianVectorProductRelu(vec: usize, out: usize, lossScale: f64)
 // Exact work-skipping. The certificate and the slack are those of src/model/kernel-skip.ts (see
 // its header): since ||x_i|| <= R, z_ki moves by at most delta_k = R ||w_k - w0_k|| + |b_k - b0_k|
 // from its value at the anchor (w0_k, b0_k), the parameters at the neuron's last full evaluation.
-// The list is organised differently from the TypeScript twin: at the anchor every point goes on
-// the neuron's list sorted by margin m_i = -z_ki (active points, m < 0, first), so an epoch
-// evaluates exactly the prefix with m_i <= delta_k + slack and stops: its cost follows the current
-// displacement, not a threshold chosen in advance. The active pairs found are put back in
+// The list is organised differently from the TypeScript twin: at the anchor the points with
+// margin m_i = -z_ki up to a reach (twice the displacement of the previous interval) go first on
+// the neuron's list, sorted by margin (active points, m < 0, first), so an epoch evaluates exactly
+// the prefix with m_i <= delta_k + slack and stops: its cost follows the current displacement.
+// When delta_k + slack passes the reach, the neuron is evaluated in full again. The active pairs found are put back in
 // ascending i through a bitmap of the n points, so the live pairs are those of the dense pass.
 // A neuron is evaluated in full again (new anchor, new sorted list) once the inactive pairs it
 // evaluated since its anchor add up to more than WASTE_BUDGET n. A neuron live on more than n/BUSY
@@ -397,6 +398,8 @@ let anchored: usize = 0; // i32, K
 let candidates: usize = 0; // i32, K x n: point indices sorted by margin at the anchor
 let candidateMargin: usize = 0; // f64, K x n: their margins, ascending
 let firstMargin: usize = 0; // f64, K: the smallest margin, so that a dead neuron's list stays untouched
+let sortedCount: usize = 0; // i32, K: length of the sorted part of the list (margins <= sortedLimit)
+let sortedLimit: usize = 0; // f64, K: the margin up to which the list is sorted
 let denseUntil: usize = 0; // f64, K: epoch until which the neuron takes the full pass
 let backoff: usize = 0; // f64, K: how many epochs the next switch to the full pass lasts
 let epoch: f64 = 0;
@@ -418,7 +421,11 @@ export function setupSkip(
   firstMarginPtr: usize,
   denseUntilPtr: usize,
   backoffPtr: usize,
+  sortedCountPtr: usize,
+  sortedLimitPtr: usize,
 ): void {
+  sortedCount = sortedCountPtr;
+  sortedLimit = sortedLimitPtr;
   firstMargin = firstMarginPtr;
   denseUntil = denseUntilPtr;
   backoff = backoffPtr;
@@ -525,23 +532,41 @@ function shellPass(slot0: i32, count: i32, gap: i32): void {
 }
 
 /** Full evaluation with a new anchor and margin-sorted list; returns the live count. */
-function reevaluate(k: i32): i32 {
+/**
+ * Full evaluation with a new anchor. Points with margin <= reach go first, sorted by margin;
+ * the others follow unsorted (they stay certified while the bound is below reach, and the
+ * neuron is evaluated in full again before it is not). Returns the live count.
+ */
+function reevaluate(k: i32, reach: f64): i32 {
   const wRow = k * d;
   allPreActivations(k);
   const slot0 = k * n;
+  let near = slot0;
+  let far = slot0 + n;
   for (let i = 0; i < n; i++) {
-    store<i32>(candidates + (<usize>(slot0 + i) << 2), i);
-    setF64(candidateMargin, slot0 + i, -f64At(zColumn, i));
+    const m = -f64At(zColumn, i);
+    if (m <= reach) {
+      store<i32>(candidates + (<usize>near << 2), i);
+      setF64(candidateMargin, near, m);
+      near++;
+    } else {
+      far--;
+      store<i32>(candidates + (<usize>far << 2), i);
+      setF64(candidateMargin, far, m);
+    }
   }
+  const count = near - slot0;
   // Ciura's gaps.
-  if (n > 701) shellPass(slot0, n, 701);
-  if (n > 301) shellPass(slot0, n, 301);
-  if (n > 132) shellPass(slot0, n, 132);
-  if (n > 57) shellPass(slot0, n, 57);
-  if (n > 23) shellPass(slot0, n, 23);
-  if (n > 10) shellPass(slot0, n, 10);
-  if (n > 4) shellPass(slot0, n, 4);
-  shellPass(slot0, n, 1);
+  if (count > 701) shellPass(slot0, count, 701);
+  if (count > 301) shellPass(slot0, count, 301);
+  if (count > 132) shellPass(slot0, count, 132);
+  if (count > 57) shellPass(slot0, count, 57);
+  if (count > 23) shellPass(slot0, count, 23);
+  if (count > 10) shellPass(slot0, count, 10);
+  if (count > 4) shellPass(slot0, count, 4);
+  shellPass(slot0, count, 1);
+  store<i32>(sortedCount + (<usize>k << 2), count);
+  setF64(sortedLimit, k, reach);
   let wNormSq: f64 = 0;
   for (let j = 0; j < d; j++) {
     const w = f64At(params, wRow + j);
@@ -550,7 +575,7 @@ function reevaluate(k: i32): i32 {
   }
   setF64(anchorB, k, f64At(params, bOffset + k));
   setF64(anchorWNorm, k, Math.sqrt(wNormSq));
-  setF64(firstMargin, k, f64At(candidateMargin, slot0));
+  setF64(firstMargin, k, count > 0 ? f64At(candidateMargin, slot0) : reach);
   store<i32>(anchored + (<usize>k << 2), 1);
   setF64(wasted, k, 0);
   pairsEvaluated += <f64>n;
@@ -571,7 +596,8 @@ function evaluatePrefix(k: i32, limit: f64): i32 {
   for (let w = 0; w < words; w++) store<u32>(liveBits + (<usize>w << 2), 0);
   let c = slot0;
   let active = 0;
-  for (; c < slot0 + n; c++) {
+  const end = slot0 + i32At(sortedCount, k);
+  for (; c < end; c++) {
     if (f64At(candidateMargin, c) > limit) break;
     const i = i32At(candidates, c);
     const p = x + <usize>(i * d) * 8;
@@ -628,7 +654,9 @@ export function forwardSkipRelu(): void {
       live = compactColumn(k);
       pairsEvaluated += <f64>n;
       store<i32>(anchored + (<usize>k << 2), 0);
-    } else if (i32At(anchored, k) == 1 && f64At(wasted, k) <= <f64>(WASTE_BUDGET * n)) {
+    } else if (i32At(anchored, k) == 0) {
+      live = reevaluate(k, Infinity);
+    } else {
       const wRow = k * d;
       const bk = f64At(params, bOffset + k);
       const b0 = f64At(anchorB, k);
@@ -642,25 +670,27 @@ export function forwardSkipRelu(): void {
       }
       const displacement = (radius * Math.sqrt(moveSq) + Math.abs(bk - b0)) * (1 + 1e-9);
       const slack = 1e-12 * <f64>(d + 2) * (1 + Math.abs(bk) + Math.abs(b0) + radius * (Math.sqrt(wNormSq) + f64At(anchorWNorm, k)));
-      // A NaN limit (diverging run) would evaluate nothing by the prefix test: take the full pass.
       const limit = displacement + slack;
+      const overBudget = f64At(wasted, k) > <f64>(WASTE_BUDGET * n);
       if (limit != limit) {
-        live = reevaluate(k);
+        // A diverging run: the full pass, which the dense kernel takes too.
+        live = reevaluate(k, Infinity);
+      } else if (overBudget || limit > f64At(sortedLimit, k)) {
+        if (overBudget) setF64(backoff, k, Math.max(1, f64At(backoff, k) / 2));
+        // Sort as far as twice the displacement of the interval that just ended.
+        live = reevaluate(k, 2 * limit);
       } else if (limit < f64At(firstMargin, k)) {
         live = 0;
       } else {
         live = evaluatePrefix(k, limit);
-        // Gathering a quarter of the points costs about a vectorised full pass: this neuron moves
-        // too fast for its list; give it full passes for a while, longer each time it happens.
+        // Gathering n/FAST points costs about a vectorised full pass: this neuron moves too
+        // fast for its list; give it full passes for a while, longer each time it happens.
         if (lastEvaluated * FAST > n) {
           const h = f64At(backoff, k);
           setF64(denseUntil, k, epoch + h);
           setF64(backoff, k, Math.min(1024, 2 * h));
         }
       }
-    } else {
-      if (i32At(anchored, k) == 1) setF64(backoff, k, Math.max(1, f64At(backoff, k) / 2));
-      live = reevaluate(k);
     }
     store<i32>(liveCount + (<usize>k << 2), live);
   }

@@ -54,6 +54,8 @@ interface KernelExports {
     firstMargin: number,
     denseUntil: number,
     backoff: number,
+    sortedCount: number,
+    sortedLimit: number,
   ): void;
   skipDataLoaded(): void;
   skipPairsEvaluated(): number;
@@ -151,6 +153,8 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
     reserve(skipWidth, 8), // firstMargin
     reserve(skipWidth, 8), // denseUntil
     reserve(skipWidth, 8), // backoff
+    reserve(skipWidth, 4), // sortedCount
+    reserve(skipWidth, 8), // sortedLimit
   ] as const;
 
   const pages = Math.max(1, Math.ceil(bytes / PAGE_BYTES));
