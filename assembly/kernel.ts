@@ -655,7 +655,9 @@ export function forwardSkipRelu(): void {
       pairsEvaluated += <f64>n;
       store<i32>(anchored + (<usize>k << 2), 0);
     } else if (i32At(anchored, k) == 0) {
-      live = reevaluate(k, Infinity);
+      // No displacement known yet: sort nothing beyond the active points; the next epoch's bound
+      // passes this reach and re-evaluates with a measured one (a full pass costs less than a sort).
+      live = reevaluate(k, 0);
     } else {
       const wRow = k * d;
       const bk = f64At(params, bOffset + k);
