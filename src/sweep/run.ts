@@ -194,15 +194,32 @@ async function runInDirectory(
     }
   };
   try {
-    await Promise.all(Array.from({ length: pool ? pool.workers : 0 }, runOne));
+    try {
+      await Promise.all(Array.from({ length: pool ? pool.workers : 0 }, runOne));
+    } finally {
+      progress.stop();
+      writer.close();
+      await pool?.destroy().catch(() => undefined);
+    }
+    // The handlers stay on through finalisation: a signal now still ends in a clean stop.
+    return finish(options, dir, tables, selected, manifest, session, peakHeap, () => stopSignal);
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
-    progress.stop();
-    writer.close();
-    await pool?.destroy().catch(() => undefined);
   }
+}
 
+/** Finalises the tables, writes the manifest's closing state and returns the exit code. */
+function finish(
+  options: RunOptions,
+  dir: string,
+  tables: TableOptions,
+  selected: Task[],
+  manifest: Manifest,
+  session: SessionRecord,
+  peakHeap: number,
+  signalled: () => 'SIGINT' | 'SIGTERM' | null,
+): number {
   const final = finalizeOutput(dir, tables);
   const states = scanCommitted(dir);
   const failed = selected.filter((task) => {
@@ -213,11 +230,14 @@ async function runInDirectory(
   session.ended = new Date().toISOString();
   session.peak_heap_mb = Math.round((Math.max(peakHeap, process.memoryUsage().heapUsed) / 2 ** 20) * 10) / 10;
   manifest.ended = session.ended;
+  const settled = missing === 0 && failed.length === 0;
+  const stopSignal = signalled();
   if (stopSignal !== null) {
-    manifest.status = 'interrupted';
+    // Stopped by a signal: interrupted, unless the last task had already committed.
+    manifest.status = settled ? 'complete' : 'interrupted';
     session.exit = stopSignal;
   } else {
-    manifest.status = missing === 0 && failed.length === 0 ? 'complete' : 'incomplete';
+    manifest.status = settled ? 'complete' : 'incomplete';
     session.exit = failed.length > 0 ? 'failures' : 'ok';
   }
   writeManifest(dir, manifest);
@@ -230,8 +250,9 @@ async function runInDirectory(
       process.stderr.write(`shatter run: ${failed.length} tasks failed or timed out (e.g. ${failed[0].id}); \`shatter run ${options.specPath} --out ${dir} --resume --retry-failed\` re-runs them\n`);
     }
   }
-  if (stopSignal === 'SIGINT') return 130;
-  if (stopSignal === 'SIGTERM') return 143;
+  const finalSignal = signalled();
+  if (finalSignal === 'SIGINT') return 130;
+  if (finalSignal === 'SIGTERM') return 143;
   return failed.length > 0 ? 1 : 0;
 }
 

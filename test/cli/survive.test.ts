@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandSpec, validateSpec } from '../../src/spec/index.js';
@@ -37,6 +37,16 @@ function exited(child: ReturnType<typeof startCli>): Promise<{ code: number | nu
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
 }
 
+/** Bytes of the runs part files under DIR/parts/: grows with each committed task. */
+function runsPartBytes(out: string): number {
+  const parts = join(out, 'parts');
+  if (!existsSync(parts)) return 0;
+  return readdirSync(parts)
+    .map((session) => join(parts, session, 'runs.arrows'))
+    .filter((file) => existsSync(file))
+    .reduce((sum, file) => sum + statSync(file).size, 0);
+}
+
 /** Entries under DIR/parts/: grows as tasks commit. */
 function partFileCount(out: string): number {
   const parts = join(out, 'parts');
@@ -72,8 +82,10 @@ describe('results are the same whatever the schedule', () => {
     const interrupted = join(dir, 'interrupted');
     const child = startCli(['run', specPath, '--out', interrupted, '--workers', '2', '--quiet']);
     const done = exited(child);
-    expect(await waitFor(() => existsSync(join(interrupted, 'manifest.json')), 10_000)).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    // Interrupt once the first task has committed (its runs row makes the part file grow).
+    expect(await waitFor(() => runsPartBytes(interrupted) > 0, 10_000)).toBe(true);
+    const firstBytes = runsPartBytes(interrupted);
+    expect(await waitFor(() => runsPartBytes(interrupted) > firstBytes, 20_000)).toBe(true);
     child.kill('SIGINT');
     const { code } = await done;
     expect(code).toBe(130);
