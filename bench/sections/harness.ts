@@ -3,7 +3,10 @@
  *  - scaling: a CPU-bound sweep on 1 and 2 workers (interleaved repetitions, medians, ratio);
  *  - overhead: the quick experiment cut to 1,000 epochs on 1 worker: wall time of the whole
  *    `shatter run` process minus the summed training time of its tasks (wall_ms), as a share;
- *  - memory: a sweep of 10,000 tiny tasks, the coordinator's peak heap (manifest peak_heap_mb).
+ *  - memory: a sweep of 10,000 tiny tasks, the coordinator's peak heap (manifest peak_heap_mb);
+ *  - cost model: the E2 grid cut down (d 1/3/5, n 32..256, 1,000 epochs, both arms, one seed) on
+ *    1 worker: Spearman rank correlation of measured task times with estimateTaskCost, which
+ *    orders the queue and balances shards.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +14,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tableFromIPC } from 'apache-arrow';
+import { estimateTaskCost, expandSpec, validateSpec } from '../../src/spec/index.js';
 
 export const name = 'harness';
 
@@ -27,6 +31,34 @@ function runSweep(specPath: string, out: string, workers: number): number {
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** Ranks 1..n (ties get their mean rank). */
+function ranks(values: number[]): number[] {
+  const order = values.map((value, index) => ({ value, index })).sort((a, b) => a.value - b.value);
+  const rank = new Array<number>(values.length);
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && order[j + 1].value === order[i].value) j++;
+    for (let k = i; k <= j; k++) rank[order[k].index] = (i + j) / 2 + 1;
+    i = j + 1;
+  }
+  return rank;
+}
+
+function spearman(a: number[], b: number[]): number {
+  const ra = ranks(a);
+  const rb = ranks(b);
+  const mean = (ra.length + 1) / 2;
+  let num = 0;
+  let da = 0;
+  let db = 0;
+  for (let i = 0; i < ra.length; i++) {
+    num += (ra[i] - mean) * (rb[i] - mean);
+    da += (ra[i] - mean) ** 2;
+    db += (rb[i] - mean) ** 2;
+  }
+  return num / Math.sqrt(da * db);
+}
 
 export async function run(): Promise<object> {
   const dir = mkdtempSync(join(os.tmpdir(), 'shatter-bench-harness-'));
@@ -59,7 +91,30 @@ export async function run(): Promise<object> {
     const tinyWall = runSweep(tiny, tinyOut, 2);
     const manifest = JSON.parse(readFileSync(join(tinyOut, 'manifest.json'), 'utf8'));
 
+    const e2 = JSON.parse(readFileSync(join(repoRoot, 'experiments', 'e2-curse.json'), 'utf8'));
+    e2.fixed.epochs = 1000;
+    e2.fixed.n_test = 1000;
+    e2.grid.d = [1, 3, 5];
+    e2.grid.n = [32, 64, 128, 256];
+    e2.seeds = 1;
+    const e2Path = join(dir, 'e2-cut.json');
+    writeFileSync(e2Path, JSON.stringify(e2));
+    const e2Out = join(dir, 'e2-cut');
+    runSweep(e2Path, e2Out, 1);
+    const e2Runs = tableFromIPC(readFileSync(join(e2Out, 'runs.arrow')));
+    const measured = new Map<string, number>();
+    for (let i = 0; i < e2Runs.numRows; i++) measured.set(e2Runs.getChild('task_id')!.get(i) as string, e2Runs.getChild('wall_ms')!.get(i) as number);
+    const e2Tasks = expandSpec(validateSpec(e2));
+    const costs = e2Tasks.map((task) => estimateTaskCost(task.config));
+    const times = e2Tasks.map((task) => measured.get(task.id)!);
+
     return {
+      cost_model: {
+        spec: 'e2-curse.json cut to d 1/3/5, n 32..256, 1,000 epochs, 1 seed, 1 worker',
+        tasks: e2Tasks.length,
+        spearman_cost_vs_wall_ms: spearman(costs, times),
+        target: '>= 0.9',
+      },
       scaling: {
         tasks: 8,
         one_worker_s: one,
