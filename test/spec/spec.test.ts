@@ -150,3 +150,10 @@ describe('targets that cannot be built', () => {
     expect(expandSpec(validateSpec({ name: 'caps', fixed: { d: 10, n: 16, width: 8, eta: 0.1, epochs: 10, target: 'caps', caps_m: 8, caps_eps: 0.5 } }))).toHaveLength(1);
   });
 });
+
+describe('kernels', () => {
+  it('refuses the WASM kernel for GELU networks before any work', () => {
+    expect(() => expandSpec(validateSpec({ ...base, fixed: { ...base.fixed, activation: 'gelu', kernel: 'wasm' } }))).toThrow(/kernel "wasm" has no gelu activation/);
+    expect(expandSpec(validateSpec({ ...base, fixed: { ...base.fixed, activation: 'gelu', kernel: 'auto' } }))).toHaveLength(1);
+  });
+});
