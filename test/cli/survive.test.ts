@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandSpec, validateSpec } from '../../src/spec/index.js';
@@ -246,5 +246,17 @@ describe('merge refuses what it cannot combine', () => {
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toMatch(/inputs hold different specs/);
     for (const m of ['m1', 'm2', 'm3']) expect(existsSync(join(dir, m))).toBe(false);
+
+    // A shard made by another version of the tool: refused unless --allow-mixed-versions.
+    const manifestPath = join(shard(3), 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    writeFileSync(manifestPath, JSON.stringify({ ...manifest, tool_version: '0.0.1-other' }));
+    const mixedVersions = runCli(['merge', shard(1), shard(2), shard(3), '--out', join(dir, 'm4')]);
+    expect(mixedVersions.code).toBe(2);
+    expect(mixedVersions.stderr).toMatch(/made by different versions of the tool: .*0\.0\.1-other.*--allow-mixed-versions/);
+    expect(existsSync(join(dir, 'm4'))).toBe(false);
+    const allowed = runCli(['merge', shard(1), shard(2), shard(3), '--out', join(dir, 'm4'), '--allow-mixed-versions']);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(readArrow(join(dir, 'm4'), 'runs').numRows).toBe(8);
   }, 60_000);
 });
