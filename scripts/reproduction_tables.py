@@ -148,7 +148,7 @@ def step_size(name):
             pl.col("epochs").first(),
             pl.col("active_le_10pct").median().alias("active firing <=10%"),
             pl.col("median_rate_active").median().alias("median act. rate (active)"),
-            pl.col("median_wnorm_active").median().alias("median ||w|| (active)"),
+            pl.col("median_wnorm_active").median().alias("median norm of w (active)"),
             pl.col("test_mse").median().alias("test_mse"),
         )
         .sort("eta")
@@ -165,15 +165,15 @@ def underparam(name, group):
     active = neurons.filter(pl.col("activation_rate") > 0).join(ok, on="task_id")
     per_task = active.group_by(["task_id"] + group).agg(
         pl.corr("activation_rate", "a", method="spearman").alias("spearman(rate, a)"),
-        pl.corr("activation_rate", "w_norm", method="spearman").alias("spearman(rate, ||w||)"),
+        pl.corr("activation_rate", "w_norm", method="spearman").alias("spearman(rate, norm of w)"),
     )
-    out = per_task.group_by(group).agg(pl.len().alias("seeds"), pl.col("spearman(rate, a)").median(), pl.col("spearman(rate, ||w||)").median()).sort(group)
+    out = per_task.group_by(group).agg(pl.len().alias("seeds"), pl.col("spearman(rate, a)").median(), pl.col("spearman(rate, norm of w)").median()).sort(group)
     print(f"### {name}: rank correlation of activation rate with neuron size (negative: rarer neurons are larger)\n\n{table(out)}\n")
 
 
 for n in ["e1-shattering", "e1-shattering-small"]:
     e1(n)
-for n in ["e2-curse", "e2-curse-mse", "e2-curse-small", "a5-linear-rates", "a5-linear-rates-small", "a6-linear-wd", "a6-linear-wd-small", "a7-hoelder", "a7-hoelder-small", "caps-lower-bound", "caps-lower-bound-small"]:
+for n in ["e2-curse", "e2-curse-mse", "e2-curse-reference", "e2-curse-small", "a5-linear-rates", "a5-linear-rates-small", "a6-linear-wd", "a6-linear-wd-small", "a7-hoelder", "a7-hoelder-small", "caps-lower-bound", "caps-lower-bound-small"]:
     slopes(n)
 for n in ["a1-extrapolation", "a1-extrapolation-small", "a4-gelu", "a4-gelu-small"]:
     by_d(n, ["loss"])
