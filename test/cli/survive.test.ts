@@ -11,7 +11,7 @@ import { exactRows, readArrow, TABLES } from '../helpers/tables.js';
 function sweepSpec(epochs = 400): Record<string, unknown> {
   return {
     name: 'survive',
-    fixed: { n: 32, width: 64, epochs, n_test: 100, curve_every: 100, lambda_max_every: 200, loss: 'mse' },
+    fixed: { n: 128, width: 512, epochs, n_test: 100, curve_every: 100, lambda_max_every: 200, loss: 'mse' },
     grid: { d: [2, 5], optim: [{ label: 'gd', eta: 0.9, weight_decay: 0 }, { label: 'wd', eta: 0.05, weight_decay: 0.1 }] },
     seeds: 2,
   };
@@ -100,7 +100,7 @@ describe('results are the same whatever the schedule', () => {
 describe('signals', () => {
   it('SIGTERM stops cleanly with 143; a second SIGINT exits at once with 130; resume completes the sweep', async () => {
     const dir = tempDir();
-    const specPath = writeSpec(dir, 'spec.json', sweepSpec(250));
+    const specPath = writeSpec(dir, 'spec.json', sweepSpec(1000));
     const out = join(dir, 'out');
     const term = startCli(['run', specPath, '--out', out, '--workers', '2', '--quiet']);
     const termDone = exited(term);
@@ -124,6 +124,28 @@ describe('signals', () => {
   }, 60_000);
 });
 
+describe('one writer per directory', () => {
+  it('a second run into a directory in use is refused with exit 2 and changes nothing', async () => {
+    const dir = tempDir();
+    // Dense tasks (weight decay keeps every neuron active) of about 2 s each on one worker, so
+    // that the first run is still going when the second one starts.
+    const specPath = writeSpec(dir, 'busy.json', {
+      name: 'busy',
+      fixed: { d: 5, n: 256, width: 1024, epochs: 3000, n_test: 100, eta: 0.01, weight_decay: 0.1 },
+      seeds: 4,
+    });
+    const out = join(dir, 'out');
+    const first = startCli(['run', specPath, '--out', out, '--workers', '1', '--quiet']);
+    const firstDone = exited(first);
+    expect(await waitFor(() => runsPartBytes(out) > 0, 10_000)).toBe(true);
+    const second = runCli(['run', specPath, '--out', out, '--resume', '--quiet']);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(/in use by process \d+/);
+    expect((await firstDone).code).toBe(0);
+    expect(readArrow(out, 'runs').numRows).toBe(4);
+  }, 60_000);
+});
+
 describe('kill -9 at any moment loses at most the tasks in flight', () => {
   /**
    * Starts `run --resume` once per moment and kill -9s its process group when the moment comes,
@@ -132,7 +154,7 @@ describe('kill -9 at any moment loses at most the tasks in flight', () => {
    */
   async function crashAndResume(moments: { until: (out: string) => boolean; extraMs: number }[]): Promise<void> {
     const dir = tempDir();
-    const specPath = writeSpec(dir, 'spec.json', sweepSpec(250));
+    const specPath = writeSpec(dir, 'spec.json', sweepSpec(1000));
     const reference = join(dir, 'reference');
     expect(runCli(['run', specPath, '--out', reference, '--quiet']).code).toBe(0);
     const expected = tablesOf(reference);
@@ -159,7 +181,7 @@ describe('kill -9 at any moment loses at most the tasks in flight', () => {
     const python = pythonWithArrow();
     if (python) {
       const check = spawnSync(python, ['-c', 'import sys, pyarrow.feather as f; print(*[f.read_table(f"{sys.argv[1]}/{t}.arrow").num_rows for t in ("runs", "curves", "neurons")])', out], { encoding: 'utf8' });
-      expect(check.stdout.trim(), check.stderr).toBe(`8 ${readArrow(out, 'curves').numRows} ${8 * 64}`);
+      expect(check.stdout.trim(), check.stderr).toBe(`8 ${readArrow(out, 'curves').numRows} ${8 * 512}`);
     }
   }
 
