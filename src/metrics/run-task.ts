@@ -48,9 +48,7 @@ export function runTask(config: TrainConfig, save: SaveOptions): TaskResult {
   let lastLambda: LanczosResult | null = null;
   let lastTest: { mse: number; risk: number } | null = null;
   let row = 0;
-  // train() makes the task's data too but hands them out only at the end, while test MSE is
-  // measured along the run: the data are a pure function of the config (DESIGN.md, Paired
-  // designs), so this copy is identical to train()'s, at the cost of sampling them twice.
+  // Test MSE is measured along the run, so the data are made here and handed to train().
   const dataset = makeDataset(config);
 
   const outcome = train(config, {
@@ -75,7 +73,7 @@ export function runTask(config: TrainConfig, save: SaveOptions): TaskResult {
       }
       row++;
     },
-  });
+  }, dataset);
   const { kernel } = outcome;
   try {
     const data = save.data ? dataColumns(dataset) : null;

@@ -18,8 +18,7 @@ export interface TrainOutcome extends GradientDescentOutcome {
 }
 
 /** Sets up a task's data, network and kernel (nothing trained yet). */
-export function prepareTraining(config: TrainConfig): { dataset: Dataset; initialParams: Float64Array; kernel: Kernel } {
-  const dataset = makeDataset(config);
+export function prepareTraining(config: TrainConfig, dataset: Dataset = makeDataset(config)): { dataset: Dataset; initialParams: Float64Array; kernel: Kernel } {
   const initialParams = initialParameters(config.init_seed, config.d, config.width, config.init);
   const kernel = createKernel(config.kernel, { d: config.d, n: config.n, width: config.width, activation: config.activation });
   kernel.loadData(dataset.xTrain, dataset.yTrain);
@@ -30,10 +29,11 @@ export function prepareTraining(config: TrainConfig): { dataset: Dataset; initia
 /**
  * Trains one task: data and initial parameters from their seeds, then config.epochs steps of
  * full-batch gradient descent on the optimised loss (config.loss). A non-finite loss, gradient
- * or final parameter ends the run with status `diverged`; it never throws for that.
+ * or final parameter ends the run with status `diverged`; it never throws for that. A caller that
+ * already holds the task's data (makeDataset(config)) may pass them instead of sampling them again.
  */
-export function train(config: TrainConfig, hooks: TrainHooks = {}): TrainOutcome {
-  const { dataset, initialParams, kernel } = prepareTraining(config);
+export function train(config: TrainConfig, hooks: TrainHooks = {}, dataset?: Dataset): TrainOutcome {
+  const { dataset: data, initialParams, kernel } = prepareTraining(config, dataset);
   const onEpoch: EpochHook | undefined = hooks.onEpoch
     ? (epoch, loss, gradNorm, clipped) => hooks.onEpoch!(epoch, loss, gradNorm, clipped, kernel)
     : undefined;
@@ -43,7 +43,7 @@ export function train(config: TrainConfig, hooks: TrainHooks = {}): TrainOutcome
     onEpoch,
   );
   if (outcome.status === 'ok' && !kernel.params.every(Number.isFinite)) {
-    return { ...outcome, status: 'diverged', divergedAt: outcome.epochsRun, dataset, initialParams, kernel };
+    return { ...outcome, status: 'diverged', divergedAt: outcome.epochsRun, dataset: data, initialParams, kernel };
   }
-  return { ...outcome, dataset, initialParams, kernel };
+  return { ...outcome, dataset: data, initialParams, kernel };
 }
