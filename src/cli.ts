@@ -7,6 +7,7 @@ import yargs, { type Argv } from 'yargs';
 import { SpecError } from './spec/index.js';
 import { parseShard, type ShardSelector } from './spec/shard.js';
 import { inspectDirectory } from './sweep/inspect.js';
+import { toolVersion } from './sweep/manifest.js';
 import { mergeDirectories } from './sweep/merge.js';
 import { UsageError } from './sweep/output-dir.js';
 import { defaultWorkers, runSweep } from './sweep/run.js';
@@ -179,7 +180,7 @@ function parser(argv: string[], setExit: (code: number) => void): Argv {
       throw error ?? new UsageError(message);
     })
     .help()
-    .version(false);
+    .version(toolVersion());
 }
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */

@@ -80,6 +80,17 @@ describe('bad input is refused with exit 2 and nothing written', () => {
     expect(result.stderr).toMatch(/nope\.json: cannot be read \(ENOENT\)/);
   });
 
+  it('--version prints the tool version and --help every command, with exit 0', () => {
+    const version = runCli(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    for (const command of ['run', 'merge', 'inspect', 'report', 'slurm']) {
+      const help = runCli([command, '--help']);
+      expect(help.code, command).toBe(0);
+      expect(help.stdout).toContain(`shatter ${command}`);
+    }
+  });
+
   it('no command, and an unknown command', () => {
     expect(runCli([]).code).toBe(2);
     const unknown = runCli(['fly']);
