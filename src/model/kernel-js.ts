@@ -209,7 +209,7 @@ function forwardNeuronPairRelu(
 }
 
 /** zColumn[i] = z_ki for every point, in the same operation order as forwardNeuronRelu. */
-function preActivations(params: Float64Array, wRow: number, bk: number, x: Float64Array, d: number, n: number, zColumn: Float64Array): void {
+export function preActivations(params: Float64Array, wRow: number, bk: number, x: Float64Array, d: number, n: number, zColumn: Float64Array): void {
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const r0 = i * d;

@@ -1,5 +1,5 @@
 import type { Kernel, KernelShape } from './kernel.js';
-import { createPairKernel, type ReluForward, type ReluForwardState } from './kernel-js.js';
+import { createPairKernel, preActivations, type ReluForward, type ReluForwardState } from './kernel-js.js';
 
 /**
  * Exact work-skipping for shattered ReLU networks (issue 13): the TypeScript kernel with a forward
@@ -37,16 +37,6 @@ import { createPairKernel, type ReluForward, type ReluForwardState } from './ker
  * organises the lists differently (every point sorted by margin, the prefix within the current
  * bound evaluated, busy neurons on the vectorised full pass): faster there, longer to read here.
  */
-
-/** z_ki for every point into zColumn, in the dense kernel's operation order. */
-function allPreActivations(params: Float64Array, wRow: number, bk: number, x: Float64Array, d: number, n: number, zColumn: Float64Array): void {
-  for (let i = 0; i < n; i++) {
-    const r = i * d;
-    let z = bk;
-    for (let j = 0; j < d; j++) z += params[wRow + j] * x[r + j];
-    zColumn[i] = z;
-  }
-}
 
 /**
  * Evaluates neuron k on its candidates (ascending i) exactly: f_i += v_k relu(z_ki) and the live
@@ -130,7 +120,7 @@ function skippingReluForward(state: ReluForwardState): ReluForward {
   function reevaluate(k: number, displacement: number, slack: number): number {
     const wRow = k * d;
     const bk = params[bOffset + k];
-    allPreActivations(params, wRow, bk, x, d, n, zColumn);
+    preActivations(params, wRow, bk, x, d, n, zColumn);
     const slot0 = k * n;
     if (anchored[k] === 1) {
       const extra = candidateCount[k] - liveCount[k];
