@@ -9,7 +9,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { LambdaMaxTracker, lanczosLargest } from '../../src/hessian/index.js';
-import { gradientDescent, lossScale, prepareTraining, train, TRAIN_DEFAULTS, type Kernel, type TrainConfig } from '../../src/model/index.js';
+import { gradientDescent, lossScale, prepareTraining, train, type Kernel, type TrainConfig } from '../../src/model/index.js';
+import { benchConfig, median } from '../common.js';
 
 export const name = 'curvature';
 
@@ -17,16 +18,6 @@ export const name = 'curvature';
 const MAX_EPOCHS_PER_LAMBDA_MAX = 40;
 /** Timed repetitions after one warm-up call; figures are medians. */
 const REPETITIONS = 3;
-
-function config(d: number, n: number, width: number, eta: number, epochs: number): TrainConfig {
-  return { ...TRAIN_DEFAULTS, d, n, width, eta, epochs, n_test: 1, data_seed: 0, init_seed: 0 };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : 0.5 * (sorted[mid - 1] + sorted[mid]);
-}
 
 /** Median interval between onEpoch calls (one step plus the next forward/backward pass), from `initial`, tiny eta. */
 function msPerEpoch(kernel: Kernel, initial: Float64Array, cfg: TrainConfig, epochs: number): number {
@@ -68,7 +59,7 @@ function timedLambdaMax(kernel: Kernel, tolerance: number, maxIterations: number
 }
 
 function largeShape() {
-  const cfg = config(10, 512, 2048, 0.9, 0);
+  const cfg = benchConfig(10, 512, 2048, 0.9, 0);
   const { initialParams, kernel } = prepareTraining(cfg);
   msPerEpoch(kernel, initialParams, cfg, 3); // compile the hot loops
   const epochMs = msPerEpoch(kernel, initialParams, cfg, 15);
@@ -94,7 +85,7 @@ function largeShape() {
 
 function warmStartSavings() {
   const every = 100;
-  const cfg = config(5, 128, 512, 0.9, 5 * every);
+  const cfg = benchConfig(5, 128, 512, 0.9, 5 * every);
   const settings = { tolerance: cfg.lanczos_tol, maxIterations: cfg.lanczos_max_iter };
   const measurements: {
     epoch: number;

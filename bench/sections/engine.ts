@@ -10,7 +10,8 @@
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { gradientDescent, lossScale, prepareTraining, TRAIN_DEFAULTS, type TrainConfig } from '../../src/model/index.js';
+import { gradientDescent, lossScale, prepareTraining } from '../../src/model/index.js';
+import { benchConfig, median } from '../common.js';
 
 export const name = 'engine';
 
@@ -29,16 +30,6 @@ const HEAP_SHAPE: [number, number, number] = [5, 128, 512];
 const TARGET_MS_PER_EPOCH_D10_N512_W2048 = 10;
 const MAX_HEAP_GROWTH_BYTES = 1024 * 1024;
 
-function config(d: number, n: number, width: number, eta: number, epochs: number): TrainConfig {
-  return { ...TRAIN_DEFAULTS, d, n, width, eta, epochs, n_test: 1, data_seed: 0, init_seed: 0 };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : 0.5 * (sorted[mid - 1] + sorted[mid]);
-}
-
 /** A full collection: global.gc under --expose-gc, else the same function fetched after setting the flag. */
 function collectGarbage(): () => void {
   const existing = (globalThis as { gc?: () => void }).gc;
@@ -48,7 +39,7 @@ function collectGarbage(): () => void {
 }
 
 function timeShape(d: number, n: number, width: number) {
-  const cfg = config(d, n, width, 1e-3, 0);
+  const cfg = benchConfig(d, n, width, 1e-3, 0);
   const { initialParams, kernel } = prepareTraining(cfg);
   const options = { eta: cfg.eta, weightDecay: cfg.weight_decay, clip: cfg.clip, lossScale: lossScale(cfg.loss), epochs: 0 };
   const stamps = new Float64Array(100_001);
@@ -86,7 +77,7 @@ function timeShape(d: number, n: number, width: number) {
 
 function measureHeap(gc: () => void) {
   const [d, n, width] = HEAP_SHAPE;
-  const cfg = config(d, n, width, 0.1, HEAP_EPOCHS);
+  const cfg = benchConfig(d, n, width, 0.1, HEAP_EPOCHS);
   const { kernel } = prepareTraining(cfg);
   const options = { eta: cfg.eta, weightDecay: cfg.weight_decay, clip: cfg.clip, lossScale: lossScale(cfg.loss), epochs: HEAP_EPOCHS };
   // The curve buffer a real caller fills from the hook, allocated before the baseline.

@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tableFromIPC } from 'apache-arrow';
 import { estimateTaskCost, expandSpec, validateSpec } from '../../src/spec/index.js';
+import { median } from '../common.js';
 
 export const name = 'harness';
 
@@ -30,7 +31,6 @@ function runSweep(specPath: string, out: string, workers: number): number {
   return seconds;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** Ranks 1..n (ties get their mean rank). */
 function ranks(values: number[]): number[] {

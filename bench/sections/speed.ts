@@ -30,6 +30,7 @@ import { makeDataset } from '../../src/data/index.js';
 import { createJsKernel, gradientDescent, initialParameters, TRAIN_DEFAULTS, type Kernel, type KernelShape } from '../../src/model/index.js';
 import { createSkipKernel } from '../../src/model/kernel-skip.js';
 import { createWasmKernel } from '../../src/model/kernel-wasm.js';
+import { median } from '../common.js';
 
 export const name = 'speed';
 
@@ -57,13 +58,6 @@ type OurKernel = keyof typeof OURS;
 const OUR_KERNELS = Object.keys(OURS) as OurKernel[];
 type Reference = 'torch_gd' | 'torch_tuned' | 'jax_tuned';
 const REFERENCES: Reference[] = ['torch_gd', 'torch_tuned', 'jax_tuned'];
-
-function median(values: number[]): number {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : 0.5 * (sorted[mid - 1] + sorted[mid]);
-}
 
 const round = (value: number, digits = 4) => (Number.isFinite(value) ? Number(value.toPrecision(digits)) : null);
 
