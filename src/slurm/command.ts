@@ -181,8 +181,13 @@ export function slurmCommand(options: SlurmCommandOptions, output: Output = proc
     output.out(`sbatch --dependency=afterany:$jobid ${shellQuote(mergeScriptPath(dir))}`);
     return 0;
   }
+  return submitting(output, () => submit(dir, plan, 'submit', null, false, output));
+}
+
+/** Runs a submission: 0 when it went through, 1 (with the scheduler's message) when sbatch refused it. */
+function submitting(output: Output, work: () => void): number {
   try {
-    submit(dir, plan, 'submit', null, false, output);
+    work();
   } catch (error) {
     if (error instanceof SlurmClientError) {
       output.err(`shatter slurm: submission failed: ${error.message}`);
@@ -220,7 +225,7 @@ export function resubmitCommand(target: string, retryFailed: boolean, output: Ou
     output.err(`shatter slurm: all ${plan.shards} shards are finished and ${dir} holds the merged result; nothing to submit`);
     return 0;
   }
-  try {
+  return submitting(output, () => {
     refuseWhileActive(dir, plan);
     // A merged result that the re-run will change (--retry-failed) is moved aside, not deleted:
     // the new merge job writes DIR afresh (merge refuses an --out holding a manifest).
@@ -229,14 +234,7 @@ export function resubmitCommand(target: string, retryFailed: boolean, output: Ou
     for (const state of unfinished) output.err(`shatter slurm: re-running ${describeShard(state)}`);
     if (elements.length === 0) output.err('shatter slurm: every shard is finished; submitting the merge job alone');
     submit(dir, plan, 'resubmit', elements, retryFailed, output);
-  } catch (error) {
-    if (error instanceof SlurmClientError) {
-      output.err(`shatter slurm: submission failed: ${error.message}`);
-      return 1;
-    }
-    throw error;
-  }
-  return 0;
+  });
 }
 
 /** What `shatter merge` writes into DIR, manifest first so DIR stops claiming a merged status first. */
