@@ -23,7 +23,6 @@ let y: usize = 0;
 let prediction: usize = 0;
 let residualWeight: usize = 0;
 let jvpWeight: usize = 0;
-let pairDz: usize = 0;
 let pairIndex: usize = 0; // i32, K x n
 let pairPhi: usize = 0; // f64, K x n
 let liveCount: usize = 0; // i32, K
@@ -43,7 +42,6 @@ export function setup(
   predictionPtr: usize,
   residualWeightPtr: usize,
   jvpWeightPtr: usize,
-  pairDzPtr: usize,
   pairIndexPtr: usize,
   pairPhiPtr: usize,
   liveCountPtr: usize,
@@ -59,7 +57,6 @@ export function setup(
   prediction = predictionPtr;
   residualWeight = residualWeightPtr;
   jvpWeight = jvpWeightPtr;
-  pairDz = pairDzPtr;
   pairIndex = pairIndexPtr;
   pairPhi = pairPhiPtr;
   liveCount = liveCountPtr;
@@ -209,49 +206,99 @@ export function forwardRelu(): void {
 }
 
 /**
- * out[row + j] = sum_a pairDz[a] x_(i_a) j over the `live` pairs from slot0, four pairs at a time:
- * out_j += (s0 x0j + s1 x1j + s2 x2j + s3 x3j), two coordinates j per vector.
+ * row_j += s0 x0j + s1 x1j + s2 x2j + s3 x3j for the four points at p0..p3 (row-major inputs),
+ * two coordinates j per vector, the odd last one alone: one step of a gradient row's sum.
  */
-function accumulateInputs(slot0: i32, live: i32, out: usize, row: i32): void {
-  const rowPtr = out + (<usize>row << 3);
-  for (let j = 0; j < d; j++) store<f64>(rowPtr + (<usize>j << 3), 0.0);
+@inline function addFourInputs(rowPtr: usize, p0: usize, p1: usize, p2: usize, p3: usize, dz01: v128, dz23: v128): void {
+  const t0 = f64x2.extract_lane(dz01, 0);
+  const t1 = f64x2.extract_lane(dz01, 1);
+  const t2 = f64x2.extract_lane(dz23, 0);
+  const t3 = f64x2.extract_lane(dz23, 1);
+  const s0 = f64x2.splat(t0);
+  const s1 = f64x2.splat(t1);
+  const s2 = f64x2.splat(t2);
+  const s3 = f64x2.splat(t3);
+  let j = 0;
+  for (; j + 2 <= d; j += 2) {
+    const offset = <usize>j << 3;
+    let sum = f64x2.add(f64x2.mul(s0, v128.load(p0 + offset)), f64x2.mul(s1, v128.load(p1 + offset)));
+    sum = f64x2.add(sum, f64x2.mul(s2, v128.load(p2 + offset)));
+    sum = f64x2.add(sum, f64x2.mul(s3, v128.load(p3 + offset)));
+    v128.store(rowPtr + offset, f64x2.add(v128.load(rowPtr + offset), sum));
+  }
+  if (j < d) {
+    const offset = <usize>j << 3;
+    const sum = t0 * load<f64>(p0 + offset) + t1 * load<f64>(p1 + offset) + t2 * load<f64>(p2 + offset) + t3 * load<f64>(p3 + offset);
+    store<f64>(rowPtr + offset, load<f64>(rowPtr + offset) + sum);
+  }
+}
+
+/** row_j += t x_ij (one leftover pair). */
+@inline function addOneInput(rowPtr: usize, p: usize, t: f64): void {
+  for (let j = 0; j < d; j++) {
+    const offset = <usize>j << 3;
+    store<f64>(rowPtr + offset, load<f64>(rowPtr + offset) + t * load<f64>(p + offset));
+  }
+}
+
+/** Two gathered doubles base[i0], base[i1] as one vector. */
+@inline function gather2(base: usize, i0: i32, i1: i32): v128 {
+  return f64x2.replace_lane(f64x2.splat(f64At(base, i0)), 1, f64At(base, i1));
+}
+
+/** (s0 + s2) + (s1 + s3) from the lanes (s0, s1) and (s2, s3): the four-accumulator sums' end. */
+@inline function combine4(s01: v128, s23: v128): f64 {
+  const s = f64x2.add(s01, s23);
+  return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+}
+
+/**
+ * Neuron k's gradient over its live pairs (kernel-js.ts, neuronGradientRelu, has the order):
+ * dz_a = rho_i v_k; dL/dv_k = sum rho_i z_ki, dL/db_k = sum dz_a, each in four accumulators by
+ * pair position a mod 4 combined as (s0 + s2) + (s1 + s3), then the leftover pairs in turn;
+ * dL/dw_k = sum dz_a x_i, four pairs at a time into the row. One pass, nothing stored per pair.
+ */
+function neuronGradient(k: i32, out: usize): void {
+  const vk = f64At(params, vOffset + k);
+  const vkVec = f64x2.splat(vk);
+  const slot0 = k * n;
+  const live = i32At(liveCount, k);
+  const rowPtr = out + (<usize>(k * d) << 3);
   const rowBytes = <usize>d << 3;
+  for (let j = 0; j < d; j++) store<f64>(rowPtr + (<usize>j << 3), 0.0);
+  let gradV01 = f64x2.splat(0);
+  let gradV23 = gradV01;
+  let gradB01 = gradV01;
+  let gradB23 = gradV01;
   let a = 0;
   for (; a + 4 <= live; a += 4) {
-    const p0 = x + <usize>i32At(pairIndex, slot0 + a) * rowBytes;
-    const p1 = x + <usize>i32At(pairIndex, slot0 + a + 1) * rowBytes;
-    const p2 = x + <usize>i32At(pairIndex, slot0 + a + 2) * rowBytes;
-    const p3 = x + <usize>i32At(pairIndex, slot0 + a + 3) * rowBytes;
-    const t0 = f64At(pairDz, a);
-    const t1 = f64At(pairDz, a + 1);
-    const t2 = f64At(pairDz, a + 2);
-    const t3 = f64At(pairDz, a + 3);
-    const s0 = f64x2.splat(t0);
-    const s1 = f64x2.splat(t1);
-    const s2 = f64x2.splat(t2);
-    const s3 = f64x2.splat(t3);
-    let j = 0;
-    for (; j + 2 <= d; j += 2) {
-      const offset = <usize>j << 3;
-      let sum = f64x2.add(f64x2.mul(s0, v128.load(p0 + offset)), f64x2.mul(s1, v128.load(p1 + offset)));
-      sum = f64x2.add(sum, f64x2.mul(s2, v128.load(p2 + offset)));
-      sum = f64x2.add(sum, f64x2.mul(s3, v128.load(p3 + offset)));
-      v128.store(rowPtr + offset, f64x2.add(v128.load(rowPtr + offset), sum));
-    }
-    if (j < d) {
-      const offset = <usize>j << 3;
-      const sum = t0 * load<f64>(p0 + offset) + t1 * load<f64>(p1 + offset) + t2 * load<f64>(p2 + offset) + t3 * load<f64>(p3 + offset);
-      store<f64>(rowPtr + offset, load<f64>(rowPtr + offset) + sum);
-    }
+    const s = slot0 + a;
+    const i0 = i32At(pairIndex, s);
+    const i1 = i32At(pairIndex, s + 1);
+    const i2 = i32At(pairIndex, s + 2);
+    const i3 = i32At(pairIndex, s + 3);
+    const rho01 = gather2(residualWeight, i0, i1);
+    const rho23 = gather2(residualWeight, i2, i3);
+    gradV01 = f64x2.add(gradV01, f64x2.mul(rho01, vecAt(pairPhi, s)));
+    gradV23 = f64x2.add(gradV23, f64x2.mul(rho23, vecAt(pairPhi, s + 2)));
+    const dz01 = f64x2.mul(rho01, vkVec);
+    const dz23 = f64x2.mul(rho23, vkVec);
+    gradB01 = f64x2.add(gradB01, dz01);
+    gradB23 = f64x2.add(gradB23, dz23);
+    addFourInputs(rowPtr, x + <usize>i0 * rowBytes, x + <usize>i1 * rowBytes, x + <usize>i2 * rowBytes, x + <usize>i3 * rowBytes, dz01, dz23);
   }
+  let gradV = combine4(gradV01, gradV23);
+  let gradB = combine4(gradB01, gradB23);
   for (; a < live; a++) {
-    const p = x + <usize>i32At(pairIndex, slot0 + a) * rowBytes;
-    const t = f64At(pairDz, a);
-    for (let j = 0; j < d; j++) {
-      const offset = <usize>j << 3;
-      store<f64>(rowPtr + offset, load<f64>(rowPtr + offset) + t * load<f64>(p + offset));
-    }
+    const i = i32At(pairIndex, slot0 + a);
+    const rho = f64At(residualWeight, i);
+    gradV += rho * f64At(pairPhi, slot0 + a);
+    const dz = rho * vk;
+    gradB += dz;
+    addOneInput(rowPtr, x + <usize>i * rowBytes, dz);
   }
+  setF64(out, bOffset + k, gradB);
+  setF64(out, vOffset + k, gradV);
 }
 
 /**
@@ -272,24 +319,46 @@ export function lossAndGradientRelu(lossScale: f64, skipping: i32): f64 {
     gradBeta += weight;
   }
   setF64(grad, betaOffset, gradBeta);
-  for (let k = 0; k < width; k++) {
-    const vk = f64At(params, vOffset + k);
-    const slot0 = k * n;
-    const live = i32At(liveCount, k);
-    let gradV: f64 = 0;
-    let gradB: f64 = 0;
-    for (let a = 0; a < live; a++) {
-      const weight = f64At(residualWeight, i32At(pairIndex, slot0 + a));
-      gradV += weight * f64At(pairPhi, slot0 + a);
-      const dz = weight * vk;
-      setF64(pairDz, a, dz);
-      gradB += dz;
-    }
-    setF64(grad, bOffset + k, gradB);
-    setF64(grad, vOffset + k, gradV);
-    accumulateInputs(slot0, live, grad, k * d);
-  }
+  for (let k = 0; k < width; k++) neuronGradient(k, grad);
   return lossScale * (sumSquares / <f64>n);
+}
+
+/**
+ * sum_p g_p^2 over the gradient, in four accumulators by p mod 4 combined as (s0 + s2) + (s1 + s3),
+ * then the leftover entries in turn: the order of src/model/step.ts (gradientNormSquared).
+ */
+export function gradientNormSquared(size: i32): f64 {
+  let s01 = f64x2.splat(0);
+  let s23 = s01;
+  let p = 0;
+  for (; p + 4 <= size; p += 4) {
+    const g01 = vecAt(grad, p);
+    const g23 = vecAt(grad, p + 2);
+    s01 = f64x2.add(s01, f64x2.mul(g01, g01));
+    s23 = f64x2.add(s23, f64x2.mul(g23, g23));
+  }
+  let sum = combine4(s01, s23);
+  for (; p < size; p++) {
+    const g = f64At(grad, p);
+    sum += g * g;
+  }
+  return sum;
+}
+
+/** params_p -= eta (grad_p scale + weightDecay params_p) for every p (src/model/step.ts, descend). */
+export function descend(size: i32, eta: f64, scale: f64, weightDecay: f64): void {
+  const etaVec = f64x2.splat(eta);
+  const scaleVec = f64x2.splat(scale);
+  const decayVec = f64x2.splat(weightDecay);
+  let p = 0;
+  for (; p + 2 <= size; p += 2) {
+    const w = vecAt(params, p);
+    setVec(params, p, f64x2.sub(w, f64x2.mul(etaVec, f64x2.add(f64x2.mul(vecAt(grad, p), scaleVec), f64x2.mul(decayVec, w)))));
+  }
+  for (; p < size; p++) {
+    const w = f64At(params, p);
+    setF64(params, p, w - eta * (f64At(grad, p) * scale + weightDecay * w));
+  }
 }
 
 /** u = db_k + sum_j dw_kj x_ij for the pair in `slot` (ascending j). */
@@ -301,7 +370,7 @@ export function lossAndGradientRelu(lossScale: f64, skipping: i32): f64 {
 }
 
 let pairU: usize = 0; // f64, K x n: u of each live pair, from the HVP's first pass to its second
-let uColumn: usize = 0; // f64, n
+let uColumn: usize = 0; // f64, 2n: u at every point of one or two busy neurons
 
 export function setupHvp(pairUPtr: usize, uColumnPtr: usize): void {
   pairU = pairUPtr;
@@ -319,19 +388,19 @@ export function hessianVectorProductRelu(vec: usize, out: usize, lossScale: f64)
   const vecBeta = f64At(vec, betaOffset);
   for (let i = 0; i < n; i++) setF64(jvpWeight, i, vecBeta);
   for (let k = 0; k < width; k++) {
-    const wRow = k * d;
-    const dbk = f64At(vec, bOffset + k);
-    const dvk = f64At(vec, vOffset + k);
-    const vk = f64At(params, vOffset + k);
-    const slot0 = k * n;
     const live = i32At(liveCount, k);
-    const dense = live * 3 > n;
-    if (dense) rowTimesInputs(vec, wRow, dbk, uColumn);
-    for (let a = 0; a < live; a++) {
-      const i = i32At(pairIndex, slot0 + a);
-      const u = dense ? f64At(uColumn, i) : directional(slot0 + a, vec, wRow, dbk);
-      setF64(pairU, slot0 + a, u);
-      setF64(jvpWeight, i, f64At(jvpWeight, i) + (dvk * f64At(pairPhi, slot0 + a) + vk * u));
+    if (live * 3 <= n) {
+      directionalPairs(k, vec);
+    } else if (k + 1 < width && i32At(liveCount, k + 1) * 3 > n) {
+      // Two busy neighbours: u at every point for both in one pass over the inputs.
+      const row = k * d;
+      rowPairTimesInputs(vec, row, f64At(vec, bOffset + k), f64At(vec, bOffset + k + 1), uColumn, uColumn + (<usize>n << 3));
+      scatterDirectional(k, vec, uColumn);
+      scatterDirectional(k + 1, vec, uColumn + (<usize>n << 3));
+      k++;
+    } else {
+      rowTimesInputs(vec, k * d, f64At(vec, bOffset + k), uColumn);
+      scatterDirectional(k, vec, uColumn);
     }
   }
   let outBeta: f64 = 0;
@@ -341,28 +410,124 @@ export function hessianVectorProductRelu(vec: usize, out: usize, lossScale: f64)
     outBeta += e;
   }
   setF64(out, betaOffset, outBeta);
-  for (let k = 0; k < width; k++) {
-    const wRow = k * d;
-    const dvk = f64At(vec, vOffset + k);
-    const vk = f64At(params, vOffset + k);
-    const slot0 = k * n;
-    const live = i32At(liveCount, k);
-    let outV: f64 = 0;
-    let outB: f64 = 0;
-    for (let a = 0; a < live; a++) {
-      const i = i32At(pairIndex, slot0 + a);
-      const e = f64At(jvpWeight, i);
-      const rho = f64At(residualWeight, i);
-      const u = f64At(pairU, slot0 + a);
-      outV += e * f64At(pairPhi, slot0 + a) + rho * u;
-      const dz = e * vk + rho * dvk;
-      setF64(pairDz, a, dz);
-      outB += dz;
-    }
-    accumulateInputs(slot0, live, out, wRow);
-    setF64(out, bOffset + k, outB);
-    setF64(out, vOffset + k, outV);
+  for (let k = 0; k < width; k++) neuronHvpBackward(k, vec, out);
+}
+
+/** jvp_i += dv_k z_ki + v_k u_ki over neuron k's live pairs, u read from a full column (kept in pairU). */
+function scatterDirectional(k: i32, vec: usize, column: usize): void {
+  const dvk = f64At(vec, vOffset + k);
+  const vk = f64At(params, vOffset + k);
+  const slot0 = k * n;
+  const end = slot0 + i32At(liveCount, k);
+  for (let s = slot0; s < end; s++) {
+    const i = i32At(pairIndex, s);
+    const u = f64At(column, i);
+    setF64(pairU, s, u);
+    setF64(jvpWeight, i, f64At(jvpWeight, i) + (dvk * f64At(pairPhi, s) + vk * u));
   }
+}
+
+/** As scatterDirectional, u computed pair by pair (a neuron live on few points), four pairs interleaved. */
+function directionalPairs(k: i32, vec: usize): void {
+  const row = k * d;
+  const dbk = f64At(vec, bOffset + k);
+  const dvk = f64At(vec, vOffset + k);
+  const vk = f64At(params, vOffset + k);
+  const slot0 = k * n;
+  const end = slot0 + i32At(liveCount, k);
+  const rowBytes = <usize>d << 3;
+  const dw = vec + (<usize>row << 3);
+  let s = slot0;
+  for (; s + 4 <= end; s += 4) {
+    const i0 = i32At(pairIndex, s);
+    const i1 = i32At(pairIndex, s + 1);
+    const i2 = i32At(pairIndex, s + 2);
+    const i3 = i32At(pairIndex, s + 3);
+    const p0 = x + <usize>i0 * rowBytes;
+    const p1 = x + <usize>i1 * rowBytes;
+    const p2 = x + <usize>i2 * rowBytes;
+    const p3 = x + <usize>i3 * rowBytes;
+    let u0 = dbk;
+    let u1 = dbk;
+    let u2 = dbk;
+    let u3 = dbk;
+    for (let j = 0; j < d; j++) {
+      const offset = <usize>j << 3;
+      const w = load<f64>(dw + offset);
+      u0 += w * load<f64>(p0 + offset);
+      u1 += w * load<f64>(p1 + offset);
+      u2 += w * load<f64>(p2 + offset);
+      u3 += w * load<f64>(p3 + offset);
+    }
+    setF64(pairU, s, u0);
+    setF64(pairU, s + 1, u1);
+    setF64(pairU, s + 2, u2);
+    setF64(pairU, s + 3, u3);
+    setF64(jvpWeight, i0, f64At(jvpWeight, i0) + (dvk * f64At(pairPhi, s) + vk * u0));
+    setF64(jvpWeight, i1, f64At(jvpWeight, i1) + (dvk * f64At(pairPhi, s + 1) + vk * u1));
+    setF64(jvpWeight, i2, f64At(jvpWeight, i2) + (dvk * f64At(pairPhi, s + 2) + vk * u2));
+    setF64(jvpWeight, i3, f64At(jvpWeight, i3) + (dvk * f64At(pairPhi, s + 3) + vk * u3));
+  }
+  for (; s < end; s++) {
+    const i = i32At(pairIndex, s);
+    const u = directional(s, vec, row, dbk);
+    setF64(pairU, s, u);
+    setF64(jvpWeight, i, f64At(jvpWeight, i) + (dvk * f64At(pairPhi, s) + vk * u));
+  }
+}
+
+/**
+ * The HVP's second pass for neuron k (kernel-js.ts, hessianVectorProduct, has the order): with
+ * e_i = (2c/n)(J vec)_i and rho_i = (2c/n) r_i, out_v = sum (e_i z_ki + rho_i u_ki), dz = e_i v_k
+ * + rho_i dv_k, out_b = sum dz, out_w = sum dz x_i; sums as in neuronGradient.
+ */
+function neuronHvpBackward(k: i32, vec: usize, out: usize): void {
+  const vk = f64At(params, vOffset + k);
+  const dvk = f64At(vec, vOffset + k);
+  const vkVec = f64x2.splat(vk);
+  const dvkVec = f64x2.splat(dvk);
+  const slot0 = k * n;
+  const live = i32At(liveCount, k);
+  const rowPtr = out + (<usize>(k * d) << 3);
+  const rowBytes = <usize>d << 3;
+  for (let j = 0; j < d; j++) store<f64>(rowPtr + (<usize>j << 3), 0.0);
+  let outV01 = f64x2.splat(0);
+  let outV23 = outV01;
+  let outB01 = outV01;
+  let outB23 = outV01;
+  let a = 0;
+  for (; a + 4 <= live; a += 4) {
+    const s = slot0 + a;
+    const i0 = i32At(pairIndex, s);
+    const i1 = i32At(pairIndex, s + 1);
+    const i2 = i32At(pairIndex, s + 2);
+    const i3 = i32At(pairIndex, s + 3);
+    const e01 = gather2(jvpWeight, i0, i1);
+    const e23 = gather2(jvpWeight, i2, i3);
+    const rho01 = gather2(residualWeight, i0, i1);
+    const rho23 = gather2(residualWeight, i2, i3);
+    outV01 = f64x2.add(outV01, f64x2.add(f64x2.mul(e01, vecAt(pairPhi, s)), f64x2.mul(rho01, vecAt(pairU, s))));
+    outV23 = f64x2.add(outV23, f64x2.add(f64x2.mul(e23, vecAt(pairPhi, s + 2)), f64x2.mul(rho23, vecAt(pairU, s + 2))));
+    const dz01 = f64x2.add(f64x2.mul(e01, vkVec), f64x2.mul(rho01, dvkVec));
+    const dz23 = f64x2.add(f64x2.mul(e23, vkVec), f64x2.mul(rho23, dvkVec));
+    outB01 = f64x2.add(outB01, dz01);
+    outB23 = f64x2.add(outB23, dz23);
+    addFourInputs(rowPtr, x + <usize>i0 * rowBytes, x + <usize>i1 * rowBytes, x + <usize>i2 * rowBytes, x + <usize>i3 * rowBytes, dz01, dz23);
+  }
+  let outV = combine4(outV01, outV23);
+  let outB = combine4(outB01, outB23);
+  for (; a < live; a++) {
+    const s = slot0 + a;
+    const i = i32At(pairIndex, s);
+    const e = f64At(jvpWeight, i);
+    const rho = f64At(residualWeight, i);
+    outV += e * f64At(pairPhi, s) + rho * f64At(pairU, s);
+    const dz = e * vk + rho * dvk;
+    outB += dz;
+    addOneInput(rowPtr, x + <usize>i * rowBytes, dz);
+  }
+  setF64(out, bOffset + k, outB);
+  setF64(out, vOffset + k, outV);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -494,6 +659,58 @@ function rowTimesInputs(weights: usize, row: i32, bias: f64, out: usize): void {
     let z = bias;
     for (let j = 0; j < d; j++) z += f64At(weights, row + j) * f64At(xT, j * n + i);
     setF64(out, i, z);
+  }
+}
+
+/** rowTimesInputs for rows `row` and `row + d` at once (each input loaded serves both). */
+function rowPairTimesInputs(weights: usize, row: i32, biasK: f64, biasL: f64, outK: usize, outL: usize): void {
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    let zk0 = f64x2.splat(biasK);
+    let zk1 = zk0;
+    let zk2 = zk0;
+    let zk3 = zk0;
+    let zl0 = f64x2.splat(biasL);
+    let zl1 = zl0;
+    let zl2 = zl0;
+    let zl3 = zl0;
+    let column = xT + (<usize>i << 3);
+    for (let j = 0; j < d; j++) {
+      const wk = v128.load_splat<f64>(weights + (<usize>(row + j) << 3));
+      const wl = v128.load_splat<f64>(weights + (<usize>(row + d + j) << 3));
+      const x0 = v128.load(column);
+      const x1 = v128.load(column, 16);
+      const x2 = v128.load(column, 32);
+      const x3 = v128.load(column, 48);
+      zk0 = f64x2.add(zk0, f64x2.mul(wk, x0));
+      zk1 = f64x2.add(zk1, f64x2.mul(wk, x1));
+      zk2 = f64x2.add(zk2, f64x2.mul(wk, x2));
+      zk3 = f64x2.add(zk3, f64x2.mul(wk, x3));
+      zl0 = f64x2.add(zl0, f64x2.mul(wl, x0));
+      zl1 = f64x2.add(zl1, f64x2.mul(wl, x1));
+      zl2 = f64x2.add(zl2, f64x2.mul(wl, x2));
+      zl3 = f64x2.add(zl3, f64x2.mul(wl, x3));
+      column += <usize>n << 3;
+    }
+    setVec(outK, i, zk0);
+    setVec(outK, i + 2, zk1);
+    setVec(outK, i + 4, zk2);
+    setVec(outK, i + 6, zk3);
+    setVec(outL, i, zl0);
+    setVec(outL, i + 2, zl1);
+    setVec(outL, i + 4, zl2);
+    setVec(outL, i + 6, zl3);
+  }
+  for (; i < n; i++) {
+    let zk = biasK;
+    let zl = biasL;
+    for (let j = 0; j < d; j++) {
+      const xij = f64At(xT, j * n + i);
+      zk += f64At(weights, row + j) * xij;
+      zl += f64At(weights, row + d + j) * xij;
+    }
+    setF64(outK, i, zk);
+    setF64(outL, i, zl);
   }
 }
 

@@ -35,14 +35,10 @@ export interface GradientDescentOutcome {
  */
 export function gradientDescent(kernel: Kernel, options: GradientDescentOptions, onEpoch?: EpochHook): GradientDescentOutcome {
   const { eta, weightDecay, clip, lossScale, epochs } = options;
-  const { params, grad } = kernel;
-  const size = params.length;
   let clippedEpochs = 0;
   for (let epoch = 0; ; epoch++) {
     const loss = kernel.lossAndGradient(lossScale);
-    let normSq = 0;
-    for (let p = 0; p < size; p++) normSq += grad[p] * grad[p];
-    const gradNorm = Math.sqrt(normSq);
+    const gradNorm = Math.sqrt(kernel.gradientNormSquared());
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
       return { status: 'diverged', epochsRun: epoch, divergedAt: epoch, clippedEpochs, finalLoss: loss, finalGradNorm: gradNorm };
     }
@@ -53,6 +49,6 @@ export function gradientDescent(kernel: Kernel, options: GradientDescentOptions,
     }
     const scale = clipped ? (clip as number) / gradNorm : 1;
     if (clipped) clippedEpochs++;
-    for (let p = 0; p < size; p++) params[p] -= eta * (grad[p] * scale + weightDecay * params[p]);
+    kernel.descend(eta, scale, weightDecay);
   }
 }

@@ -12,9 +12,9 @@ import { networkLayout } from './layout.js';
  * Each kernel instance has its own WebAssembly.Memory, sized once for its shape and never grown,
  * so the Float64Array views below stay valid for the kernel's life. Byte layout (16-aligned):
  *   params, grad, vec, out      P = K(d+2)+1 doubles each (layout.ts); vec/out carry HVPs
- *   x (n x d row-major), xT (d x n), y, prediction, residualWeight, jvpWeight, pairDz (n each)
+ *   x (n x d row-major), xT (d x n), y, prediction, residualWeight, jvpWeight (n each)
  *   pairIndex (K x n int32), pairPhi (K x n doubles), liveCount (K int32)
- *   pairU (K x n doubles), uColumn (n): the HVP's directional derivatives
+ *   pairU (K x n doubles), uColumn (2n): the HVP's directional derivatives
  *   with skipping: anchors, margin-sorted point lists (assembly/kernel.ts), zColumn, liveBits
  * It performs the TypeScript kernel's operations in the same order, so both give bit-identical
  * results (the tests check it); it is faster because two lanes run at once.
@@ -33,7 +33,6 @@ interface KernelExports {
     prediction: number,
     residualWeight: number,
     jvpWeight: number,
-    pairDz: number,
     pairIndex: number,
     pairPhi: number,
     liveCount: number,
@@ -58,6 +57,8 @@ interface KernelExports {
     sortedLimit: number,
   ): void;
   skipDataLoaded(): void;
+  gradientNormSquared(size: number): number;
+  descend(size: number, eta: number, scale: number, weightDecay: number): void;
   skipPairsEvaluated(): number;
 }
 
@@ -132,12 +133,11 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   const predictionAt = reserve(n, 8);
   const residualWeightAt = reserve(n, 8);
   const jvpWeightAt = reserve(n, 8);
-  const pairDzAt = reserve(n, 8);
   const pairIndexAt = reserve(width * n, 4);
   const pairPhiAt = reserve(width * n, 8);
   const liveCountAt = reserve(width, 4);
   const pairUAt = reserve(width * n, 8);
-  const uColumnAt = reserve(n, 8);
+  const uColumnAt = reserve(2 * n, 8);
   // Skipping state (kernel-skip.ts), reserved only when asked for.
   const skipWidth = skipping ? width : 0;
   const skipAt = [
@@ -168,7 +168,7 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
     },
   });
   const wasm = instance.exports as unknown as KernelExports;
-  wasm.setup(d, n, width, paramsAt, gradAt, xAt, xTAt, yAt, predictionAt, residualWeightAt, jvpWeightAt, pairDzAt, pairIndexAt, pairPhiAt, liveCountAt);
+  wasm.setup(d, n, width, paramsAt, gradAt, xAt, xTAt, yAt, predictionAt, residualWeightAt, jvpWeightAt, pairIndexAt, pairPhiAt, liveCountAt);
   wasm.setupHvp(pairUAt, uColumnAt);
   if (skipping) wasm.setupSkip(...skipAt);
 
@@ -212,6 +212,8 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
     loadData,
     lossAndGradient,
     hessianVectorProduct,
+    gradientNormSquared: () => wasm.gradientNormSquared(size),
+    descend: (eta, scale, weightDecay) => wasm.descend(size, eta, scale, weightDecay),
     activationCounts: (out) => out.set(liveCount),
     predict: (points, count, out) => predictNetwork(params, layout, activation, points, count, out),
     pairsEvaluated: () => (skipping ? wasm.skipPairsEvaluated() : densePasses * n * width),

@@ -35,6 +35,12 @@ export interface Kernel {
    */
   lossAndGradient(lossScale: number): number;
 
+  /** ||grad||^2, summed in the order of step.ts (gradientNormSquared). */
+  gradientNormSquared(): number;
+
+  /** One step on the buffers: params -= eta (grad scale + weightDecay params), as step.ts (descend). */
+  descend(eta: number, scale: number, weightDecay: number): void;
+
   /** out = H vec, H the Hessian of L at the parameters of the last lossAndGradient call. */
   hessianVectorProduct(vec: Float64Array, out: Float64Array): void;
 
