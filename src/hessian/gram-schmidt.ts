@@ -4,6 +4,7 @@
  * sweep computes four dot products (four independent sums), one sweep subtracts four multiples,
  * so w is read a quarter as often as in a vector-by-vector loop. Classical Gram-Schmidt loses
  * orthogonality when w is nearly in the span; the caller repeats the pass then (CGS2).
+ * This is the readable reference; assembly/linalg.ts has the WASM twin (lanczos-vectors.ts).
  *
  * @param coefficients scratch of length >= count: receives q_i . w
  */

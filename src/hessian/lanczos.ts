@@ -1,5 +1,5 @@
 import { RandomStream, type StreamKeyPart } from '../rng/index.js';
-import { gramSchmidtPass } from './gram-schmidt.js';
+import { createLanczosVectors, PRODUCT, RESIDUAL, RITZ, type LanczosBackend, type LanczosVectors } from './lanczos-vectors.js';
 import { indexOfLargest, tridiagonalEigen, type TridiagonalWork } from './tridiagonal.js';
 
 /** out = H vec for a symmetric operator H (e.g. a kernel's Hessian-vector product). */
@@ -27,7 +27,10 @@ export interface LanczosResult {
   iterations: number;
   /** residual <= tolerance * |theta|. */
   converged: boolean;
-  /** The unit Ritz vector y (a view into the workspace: overwritten by its next use). */
+  /**
+   * The unit Ritz vector y: a view into the workspace, overwritten by its next use and, under the
+   * 'wasm' backend, detached (length 0) when that use grows the workspace's memory. Copy it to keep it.
+   */
   vector: Float64Array;
 }
 
@@ -40,54 +43,89 @@ export interface LanczosResult {
  */
 const WARM_START_RANDOM_WEIGHT = 1e-8;
 
+export interface LanczosWorkspaceOptions {
+  /**
+   * Where the long vectors live and who does their arithmetic (lanczos-vectors.ts). 'auto' (the
+   * default): 'wasm' when build/linalg.wasm loads, else 'js'. 'js' forces the plain TypeScript
+   * reference, e.g. for a test that compares the two; 'wasm' throws, with the reason, when the
+   * module cannot load. The two give the same results up to rounding (the tests hold lambda_max to
+   * 1e-12 relative; at size 24577 the two differ by ~2e-16).
+   */
+  backend?: LanczosBackend | 'auto';
+}
+
 /**
  * Everything one Lanczos call needs: the orthonormal basis (up to maxIterations vectors of
- * `size`), the tridiagonal projection, and the small eigenproblem's scratch. A tracked run keeps
- * one workspace for all its lambda_max measurements, so steps allocate nothing after the first.
+ * `size`), the residual, Ritz and product vectors, the tridiagonal projection, and the small
+ * eigenproblem's scratch. A tracked run keeps one workspace for all its lambda_max measurements,
+ * so steps allocate nothing after the first call.
+ *
+ * Basis vectors q_0, q_1, ... are allocated when a step first needs them and kept for later
+ * calls: a run whose Lanczos converges in 8 steps never holds the 100 vectors its cap would allow.
+ * Under the 'wasm' backend all long vectors share one WebAssembly.Memory that grows, a few basis
+ * vectors at a time, as the basis does; a grow detaches every view of the old memory, so the
+ * getters below hand out fresh views: read them again after anything that can allocate a basis
+ * vector (basisVector, lanczosLargest) rather than keeping one.
  */
 export class LanczosWorkspace {
-  /**
-   * Basis vectors q_0, q_1, ..., allocated when a step first needs them and kept for later calls:
-   * a run whose Lanczos converges in 8 steps never holds the 100 vectors its cap would allow.
-   */
-  readonly basisVectors: Float64Array[] = [];
-  readonly residualVector: Float64Array;
-  readonly vector: Float64Array;
-  readonly product: Float64Array;
   readonly alpha: Float64Array;
   readonly beta: Float64Array;
   readonly tridiagonal: TridiagonalWork;
-  /** Gram-Schmidt coefficients q_i . w of one step. */
-  readonly coefficients: Float64Array;
   /** Last row of the eigenvector matrix of T (per-step convergence test). */
   readonly lastRow: Float64Array;
   /** Full eigenvector matrix of T, maxIterations^2 (final Ritz vector). */
   readonly ritzVectors: Float64Array;
+  /** The top eigenvector of T, s: the weights of y = Q s. */
+  readonly ritzWeights: Float64Array;
+  readonly vectors: LanczosVectors;
 
   constructor(
     readonly size: number,
     readonly maxIterations: number,
+    options: LanczosWorkspaceOptions = {},
   ) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`Lanczos: size must be an integer >= 1, got ${size}`);
     if (!Number.isInteger(maxIterations) || maxIterations < 1) {
       throw new Error(`Lanczos: maxIterations must be an integer >= 1, got ${maxIterations}`);
     }
     const steps = Math.min(maxIterations, size);
-    this.residualVector = new Float64Array(size);
-    this.vector = new Float64Array(size);
-    this.product = new Float64Array(size);
+    this.vectors = createLanczosVectors(size, steps, options.backend ?? 'auto');
     this.alpha = new Float64Array(steps);
     this.beta = new Float64Array(steps);
     this.tridiagonal = { values: new Float64Array(steps), offScratch: new Float64Array(steps) };
     this.lastRow = new Float64Array(steps);
-    this.coefficients = new Float64Array(steps);
     this.ritzVectors = new Float64Array(steps * steps);
+    this.ritzWeights = new Float64Array(steps);
   }
 
-  /** q_j, allocated on first use. */
+  get backend(): LanczosBackend {
+    return this.vectors.backend;
+  }
+
+  /** Views of the basis vectors allocated so far. */
+  get basisVectors(): readonly Float64Array[] {
+    return this.vectors.basisViews();
+  }
+
+  /** w, the vector a step orthogonalises. */
+  get residualVector(): Float64Array {
+    return this.vectors.view(RESIDUAL);
+  }
+
+  /** y, the Ritz vector. */
+  get vector(): Float64Array {
+    return this.vectors.view(RITZ);
+  }
+
+  /** H y, the product that checks the Ritz pair. */
+  get product(): Float64Array {
+    return this.vectors.view(PRODUCT);
+  }
+
+  /** q_j, allocated on first use (which may detach views handed out before). */
   basisVector(j: number): Float64Array {
-    while (this.basisVectors.length <= j) this.basisVectors.push(new Float64Array(this.size));
-    return this.basisVectors[j];
+    this.vectors.allocateBasis(j);
+    return this.vectors.view(j);
   }
 }
 
@@ -99,7 +137,9 @@ export class LanczosWorkspace {
  * largest eigenvalue and s its eigenvector, ||H y - theta y|| = beta_j |s_j| for y = Q s, the
  * stopping test. The residual returned is recomputed explicitly from one more product.
  *
- * Cost: one matvec and O(j * size) of orthogonalisation per step; no allocation per step.
+ * Cost: one matvec and O(j * size) of orthogonalisation per step; no allocation per step. The
+ * O(size) work runs in the workspace's backend (LanczosWorkspaceOptions): WASM SIMD when it
+ * loads, whose sums differ from the plain TypeScript ones by rounding only.
  *
  * @example
  *   const result = lanczosLargest((v, out) => kernel.hessianVectorProduct(v, out), kernel.params.length,
@@ -115,30 +155,29 @@ export function lanczosLargest(matvec: Matvec, size: number, options: LanczosOpt
     throw new Error(`Lanczos: workspace holds ${ws.maxIterations} steps, ${maxIterations} asked`);
   }
   const stepsAllowed = Math.min(maxIterations, size);
-  const { residualVector: w, alpha, beta, tridiagonal, lastRow } = ws;
+  const { vectors, alpha, beta, tridiagonal, lastRow } = ws;
 
   startVector(ws.basisVector(0), options);
 
   let steps = 0;
   let finite = true;
   for (let j = 0; j < stepsAllowed; j++) {
-    const q = ws.basisVectors[j];
-    matvec(q, w);
+    // Views fetched afresh each step: the previous step's allocation may have grown the memory.
+    matvec(vectors.view(j), vectors.view(RESIDUAL));
     steps = j + 1;
-    let a = 0;
-    for (let p = 0; p < size; p++) a += q[p] * w[p];
+    const a = vectors.dot(j, RESIDUAL);
     alpha[j] = a;
     // Three-term recurrence, then full reorthogonalisation against the whole basis: one
     // Gram-Schmidt pass, and a second one when the first cancelled much of w
     // (Daniel-Gragg-Kaufman-Stewart: twice is enough).
-    const previous = j > 0 ? ws.basisVectors[j - 1] : q;
+    const previous = j > 0 ? j - 1 : j;
     const previousBeta = j > 0 ? beta[j - 1] : 0;
-    for (let p = 0; p < size; p++) w[p] -= a * q[p] + previousBeta * previous[p];
-    let b = norm(w);
+    vectors.subtractRecurrence(RESIDUAL, j, previous, a, previousBeta);
+    let b = Math.sqrt(vectors.normSquared(RESIDUAL));
     for (let pass = 0; pass < 2; pass++) {
-      gramSchmidtPass(w, ws.basisVectors, j + 1, ws.coefficients);
+      vectors.gramSchmidtPass(RESIDUAL, j + 1);
       const before = b;
-      b = norm(w);
+      b = Math.sqrt(vectors.normSquared(RESIDUAL));
       if (b >= Math.SQRT1_2 * before) break;
     }
     beta[j] = b;
@@ -158,38 +197,30 @@ export function lanczosLargest(matvec: Matvec, size: number, options: LanczosOpt
     // An invariant subspace (b ~ 0 against the spectrum's scale) gives exact Ritz pairs.
     const invariant = b <= 1e-14 * spectralScale(tridiagonal.values, steps) || j + 1 === size;
     if (estimate <= tolerance * Math.abs(theta) || invariant || j + 1 === stepsAllowed) break;
-    const next = ws.basisVector(j + 1);
-    for (let p = 0; p < size; p++) next[p] = w[p] / b;
+    vectors.allocateBasis(j + 1);
+    vectors.divide(j + 1, RESIDUAL, b);
   }
   if (!finite) return { value: Number.NaN, residual: Number.NaN, iterations: steps, converged: false, vector: ws.vector };
 
-  return ritzPair(matvec, ws, size, steps, tolerance);
+  return ritzPair(matvec, ws, steps, tolerance);
 }
 
 /** Forms y = Q s for the top eigenpair of T, then checks ||H y - theta y|| with one product. */
-function ritzPair(matvec: Matvec, ws: LanczosWorkspace, size: number, steps: number, tolerance: number): LanczosResult {
-  const { basisVectors, alpha, beta, tridiagonal, ritzVectors, vector: y, product } = ws;
+function ritzPair(matvec: Matvec, ws: LanczosWorkspace, steps: number, tolerance: number): LanczosResult {
+  const { vectors, alpha, beta, tridiagonal, ritzVectors, ritzWeights } = ws;
   ritzVectors.fill(0, 0, steps * steps);
   for (let i = 0; i < steps; i++) ritzVectors[i * steps + i] = 1;
   if (!tridiagonalEigen(steps, alpha, beta, tridiagonal, ritzVectors, steps)) {
-    return { value: Number.NaN, residual: Number.NaN, iterations: steps, converged: false, vector: y };
+    return { value: Number.NaN, residual: Number.NaN, iterations: steps, converged: false, vector: ws.vector };
   }
   const top = indexOfLargest(tridiagonal.values, steps);
   const theta = tridiagonal.values[top];
-  y.fill(0);
-  for (let i = 0; i < steps; i++) {
-    const weight = ritzVectors[i * steps + top];
-    const basisVector = basisVectors[i];
-    for (let p = 0; p < size; p++) y[p] += weight * basisVector[p];
-  }
-  let normSq = 0;
-  for (let p = 0; p < size; p++) normSq += y[p] * y[p];
-  const norm = Math.sqrt(normSq);
-  for (let p = 0; p < size; p++) y[p] /= norm;
-  matvec(y, product);
-  let residualSq = 0;
-  for (let p = 0; p < size; p++) residualSq += (product[p] - theta * y[p]) ** 2;
-  const residual = Math.sqrt(residualSq);
+  for (let i = 0; i < steps; i++) ritzWeights[i] = ritzVectors[i * steps + top];
+  vectors.combination(RITZ, ritzWeights, steps);
+  vectors.divide(RITZ, RITZ, Math.sqrt(vectors.normSquared(RITZ)));
+  const y = vectors.view(RITZ);
+  matvec(y, vectors.view(PRODUCT));
+  const residual = Math.sqrt(vectors.residualNormSquared(PRODUCT, RITZ, theta));
   const converged = Number.isFinite(residual) && residual <= tolerance * Math.abs(theta);
   return { value: theta, residual, iterations: steps, converged, vector: y };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hutchinsonTrace, lanczosLargest } from '../../src/hessian/index.js';
+import { hutchinsonTrace, lanczosLargest, LanczosWorkspace } from '../../src/hessian/index.js';
 import {
   lossScale,
   prepareTraining,
@@ -115,19 +115,26 @@ describe('lambda_max by Lanczos against the full eigendecomposition', () => {
   for (const activation of ['relu', 'gelu'] as const) {
     for (const loss of ['half_mse', 'mse'] as const) {
       for (const kernelChoice of kernelsFor(activation)) {
-        it(`${activation}, ${loss}, ${kernelChoice} kernel: 1e-8 relative on 3 shapes, at init and after training`, () => {
+        it(`${activation}, ${loss}, ${kernelChoice} kernel: 1e-8 relative on 3 shapes, at init and after training; WASM and JS Lanczos agree to 1e-12`, () => {
           for (const [index, shape] of shapes.entries()) {
             for (const trained of [false, true]) {
               const kernel = kernelAt(config(shape, activation, loss, 10 + index, kernelChoice), trained);
               const eigenvalues = symmetricEigenvalues(hessianByColumns(kernel));
               const exact = eigenvalues[eigenvalues.length - 1];
-              const result = lanczosLargest((v, out) => kernel.hessianVectorProduct(v, out), kernel.params.length, {
-                tolerance: 1e-10,
-                maxIterations: 300,
-              });
-              expect(result.converged).toBe(true);
-              expect(Math.abs(result.value - exact)).toBeLessThanOrEqual(1e-8 * Math.abs(exact));
-              expect(Math.abs(result.value - exact)).toBeLessThanOrEqual(result.residual + 1e-12 * Math.abs(exact));
+              const size = kernel.params.length;
+              const [wasm, js] = (['wasm', 'js'] as const).map((backend) =>
+                lanczosLargest((v, out) => kernel.hessianVectorProduct(v, out), size, {
+                  tolerance: 1e-10,
+                  maxIterations: 300,
+                  workspace: new LanczosWorkspace(size, 300, { backend }),
+                }),
+              );
+              for (const result of [wasm, js]) {
+                expect(result.converged).toBe(true);
+                expect(Math.abs(result.value - exact)).toBeLessThanOrEqual(1e-8 * Math.abs(exact));
+                expect(Math.abs(result.value - exact)).toBeLessThanOrEqual(result.residual + 1e-12 * Math.abs(exact));
+              }
+              expect(Math.abs(wasm.value - js.value)).toBeLessThanOrEqual(1e-12 * Math.abs(js.value));
             }
           }
         });

@@ -78,13 +78,16 @@ describe('tridiagonalEigen', () => {
   });
 });
 
+const size = 400;
+const cases: Record<string, number[]> = {
+  'well separated': Array.from({ length: size }, (_, i) => (i === 7 ? 10 : Math.sin(i) * 3)),
+  'clustered top (gap 1e-4)': Array.from({ length: size }, (_, i) => (i === 3 ? 5 : i === 11 ? 5 - 1e-4 : i === 12 ? 5 - 2e-4 : (i % 50) / 20 - 1)),
+  'negative dominant': Array.from({ length: size }, (_, i) => (i === 0 ? -40 : i === 1 ? 2.5 : Math.cos(i))),
+};
+/** Both homes of the vector work: lanczosLargest without a workspace uses 'wasm' here (npm test builds it). */
+const backends = ['wasm', 'js'] as const;
+
 describe('lanczosLargest on operators with a known spectrum', () => {
-  const size = 400;
-  const cases: Record<string, number[]> = {
-    'well separated': Array.from({ length: size }, (_, i) => (i === 7 ? 10 : Math.sin(i) * 3)),
-    'clustered top (gap 1e-4)': Array.from({ length: size }, (_, i) => (i === 3 ? 5 : i === 11 ? 5 - 1e-4 : i === 12 ? 5 - 2e-4 : (i % 50) / 20 - 1)),
-    'negative dominant': Array.from({ length: size }, (_, i) => (i === 0 ? -40 : i === 1 ? 2.5 : Math.cos(i))),
-  };
   for (const [label, spectrum] of Object.entries(cases)) {
     it(`${label}: converges to the tolerance; the residual bounds the true error`, () => {
       const op = knownSpectrumOperator(spectrum, 1);
@@ -146,26 +149,68 @@ describe('lanczosLargest on operators with a known spectrum', () => {
     expect(() => lanczosLargest(op.matvec, 3, { tolerance: 1e-6, maxIterations: 5, startVector: new Float64Array(2) })).toThrow(/startVector/);
   });
 
-  it('keeps the basis orthonormal to rounding over 60 steps (full reorthogonalisation)', () => {
-    const op = knownSpectrumOperator(cases['clustered top (gap 1e-4)'], 7);
-    const workspace = new LanczosWorkspace(size, 60);
-    const result = lanczosLargest(op.matvec, size, { tolerance: 0, maxIterations: 60, workspace });
-    expect(result.iterations).toBe(60);
-    let worst = 0;
-    for (let i = 0; i < 60; i++) {
-      for (let j = 0; j <= i; j++) {
-        let dot = 0;
-        for (let p = 0; p < size; p++) dot += workspace.basisVectors[i][p] * workspace.basisVectors[j][p];
-        worst = Math.max(worst, Math.abs(dot - (i === j ? 1 : 0)));
+  for (const backend of backends) {
+    it(`keeps the basis orthonormal to rounding over 60 steps (full reorthogonalisation), ${backend} backend`, () => {
+      const op = knownSpectrumOperator(cases['clustered top (gap 1e-4)'], 7);
+      const workspace = new LanczosWorkspace(size, 60, { backend });
+      expect(workspace.backend).toBe(backend);
+      const result = lanczosLargest(op.matvec, size, { tolerance: 0, maxIterations: 60, workspace });
+      expect(result.iterations).toBe(60);
+      const basis = workspace.basisVectors;
+      let worst = 0;
+      for (let i = 0; i < 60; i++) {
+        for (let j = 0; j <= i; j++) {
+          let dot = 0;
+          for (let p = 0; p < size; p++) dot += basis[i][p] * basis[j][p];
+          worst = Math.max(worst, Math.abs(dot - (i === j ? 1 : 0)));
+        }
       }
-    }
-    expect(worst).toBeLessThan(1e-13);
-  });
+      expect(worst).toBeLessThan(1e-13);
+    });
+  }
 
   it('returns exact results on an operator smaller than the step cap', () => {
     const op = knownSpectrumOperator([3, -1, 2], 6);
     const result = lanczosLargest(op.matvec, 3, { tolerance: 1e-10, maxIterations: 50 });
     expect(result.value).toBeCloseTo(3, 12);
     expect(result.converged).toBe(true);
+  });
+});
+
+describe('lanczosLargest: the WASM and plain TypeScript backends', () => {
+  it('give the same value to 1e-12 relative, in the same number of steps', () => {
+    for (const [label, spectrum] of Object.entries(cases)) {
+      const op = knownSpectrumOperator(spectrum, 8);
+      for (const [tolerance, maxIterations] of [[1e-8, 300], [0, 40]]) {
+        const [wasm, js] = backends.map((backend) =>
+          lanczosLargest(op.matvec, size, { tolerance, maxIterations, workspace: new LanczosWorkspace(size, maxIterations, { backend }) }),
+        );
+        expect(Math.abs(wasm.value - js.value), label).toBeLessThanOrEqual(1e-12 * Math.abs(js.value));
+        expect(wasm.iterations, label).toBe(js.iterations);
+        expect(wasm.converged, label).toBe(js.converged);
+      }
+    }
+  });
+
+  it('without a workspace, the WASM backend runs when build/linalg.wasm loads', () => {
+    expect(new LanczosWorkspace(size, 10).backend).toBe('wasm');
+  });
+
+  it('a workspace reused with fewer and more steps, its memory growing past the first chunk, gives the results of a fresh one', () => {
+    const op = knownSpectrumOperator(cases['clustered top (gap 1e-4)'], 9);
+    const workspace = new LanczosWorkspace(size, 60, { backend: 'wasm' });
+    const earlier: Float64Array[] = [];
+    for (const maxIterations of [5, 30, 12, 60, 3]) {
+      const reused = lanczosLargest(op.matvec, size, { tolerance: 0, maxIterations, workspace });
+      const fresh = lanczosLargest(op.matvec, size, { tolerance: 0, maxIterations, workspace: new LanczosWorkspace(size, maxIterations, { backend: 'wasm' }) });
+      expect(reused.iterations).toBe(maxIterations);
+      expect(reused.value).toBe(fresh.value);
+      expect(reused.residual).toBe(fresh.residual);
+      expect(reused.vector).toEqual(fresh.vector);
+      earlier.push(reused.vector);
+    }
+    expect(workspace.basisVectors).toHaveLength(60);
+    // The 30- and 60-step calls grew the memory: vectors returned before them are detached, not stale.
+    expect(earlier.map((vector) => vector.length)).toEqual([0, 0, 0, size, size]);
   });
 });
