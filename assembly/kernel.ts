@@ -306,6 +306,7 @@ function neuronGradient(k: i32, out: usize): void {
  * certified skipping one; both leave the same live pairs, so the rest is shared.
  */
 export function lossAndGradientRelu(lossScale: f64, skipping: i32): f64 {
+  hvpStateReady = 0;
   if (skipping) forwardSkipRelu();
   else forwardRelu();
   const coefficient = (2 * lossScale) / <f64>n;
@@ -361,48 +362,70 @@ export function descend(size: i32, eta: f64, scale: f64, weightDecay: f64): void
   }
 }
 
-/** u = db_k + sum_j dw_kj x_ij for the pair in `slot` (ascending j). */
-@inline function directional(slot: i32, vec: usize, row: i32, bias: f64): f64 {
-  const p = x + <usize>(i32At(pairIndex, slot) * d) * 8;
-  let u = bias;
-  for (let j = 0; j < d; j++) u += f64At(vec, row + j) * load<f64>(p + (<usize>j << 3));
-  return u;
+// Hessian-vector products (ReLU). With c = 2 lossScale / n, rho_i = c r_i, e_i = c (J vec)_i and
+// L_k the live points of neuron k:
+//   (J vec)_i = dbeta + sum_{k: i in L_k} [dv_k z_ki + v_k (db_k + dw_k.x_i)]
+//   (H vec)_beta = sum_i e_i
+//   (H vec)_v_k  = sum_{L_k} e_i z_ki + dw_k.S_k + db_k T_k
+//   (H vec)_b_k  = v_k sum_{L_k} e_i + dv_k T_k
+//   (H vec)_w_k  = v_k sum_{L_k} e_i x_i + dv_k S_k
+// where T_k = sum_{L_k} rho_i and S_k = sum_{L_k} rho_i x_i carry the whole residual (second
+// derivative) term. They depend on the state only, so they are summed once per state, at the
+// first product after a lossAndGradientRelu, and a product costs two passes over the live pairs.
+
+let hvpS: usize = 0; // f64, K x d
+let hvpT: usize = 0; // f64, K
+/** 1 once hvpS and hvpT hold the sums of the current state. */
+let hvpStateReady: i32 = 0;
+
+export function setupHvp(hvpSPtr: usize, hvpTPtr: usize): void {
+  hvpS = hvpSPtr;
+  hvpT = hvpTPtr;
 }
 
-let pairU: usize = 0; // f64, K x n: u of each live pair, from the HVP's first pass to its second
-let uColumn: usize = 0; // f64, 2n: u at every point of one or two busy neurons
-
-export function setupHvp(pairUPtr: usize, uColumnPtr: usize): void {
-  pairU = pairUPtr;
-  uColumn = uColumnPtr;
+/** T_k and S_k of every neuron (sums ordered as in neuronGradient). */
+function residualSums(): void {
+  const rowBytes = <usize>d << 3;
+  for (let k = 0; k < width; k++) {
+    const slot0 = k * n;
+    const live = i32At(liveCount, k);
+    const rowPtr = hvpS + (<usize>(k * d) << 3);
+    for (let j = 0; j < d; j++) store<f64>(rowPtr + (<usize>j << 3), 0.0);
+    let t01 = f64x2.splat(0);
+    let t23 = t01;
+    let a = 0;
+    for (; a + 4 <= live; a += 4) {
+      const s = slot0 + a;
+      const i0 = i32At(pairIndex, s);
+      const i1 = i32At(pairIndex, s + 1);
+      const i2 = i32At(pairIndex, s + 2);
+      const i3 = i32At(pairIndex, s + 3);
+      const rho01 = gather2(residualWeight, i0, i1);
+      const rho23 = gather2(residualWeight, i2, i3);
+      t01 = f64x2.add(t01, rho01);
+      t23 = f64x2.add(t23, rho23);
+      addFourInputs(rowPtr, x + <usize>i0 * rowBytes, x + <usize>i1 * rowBytes, x + <usize>i2 * rowBytes, x + <usize>i3 * rowBytes, rho01, rho23);
+    }
+    let t = combine4(t01, t23);
+    for (; a < live; a++) {
+      const i = i32At(pairIndex, slot0 + a);
+      const rho = f64At(residualWeight, i);
+      t += rho;
+      addOneInput(rowPtr, x + <usize>i * rowBytes, rho);
+    }
+    setF64(hvpT, k, t);
+  }
 }
 
-/**
- * out = H vec at the state of the last lossAndGradientRelu (same formulas as kernel-js.ts).
- * u = dw_k.x_i + db_k of each live pair comes from a vectorised pass over all points when the
- * neuron is live on more than a third of them, else pair by pair; either way in the
- * pre-activation order, so the values are the same. It is kept for the second pass.
- */
 export function hessianVectorProductRelu(vec: usize, out: usize, lossScale: f64): void {
+  if (!hvpStateReady) {
+    residualSums();
+    hvpStateReady = 1;
+  }
   const coefficient = (2 * lossScale) / <f64>n;
   const vecBeta = f64At(vec, betaOffset);
   for (let i = 0; i < n; i++) setF64(jvpWeight, i, vecBeta);
-  for (let k = 0; k < width; k++) {
-    const live = i32At(liveCount, k);
-    if (live * 3 <= n) {
-      directionalPairs(k, vec);
-    } else if (k + 1 < width && i32At(liveCount, k + 1) * 3 > n) {
-      // Two busy neighbours: u at every point for both in one pass over the inputs.
-      const row = k * d;
-      rowPairTimesInputs(vec, row, f64At(vec, bOffset + k), f64At(vec, bOffset + k + 1), uColumn, uColumn + (<usize>n << 3));
-      scatterDirectional(k, vec, uColumn);
-      scatterDirectional(k + 1, vec, uColumn + (<usize>n << 3));
-      k++;
-    } else {
-      rowTimesInputs(vec, k * d, f64At(vec, bOffset + k), uColumn);
-      scatterDirectional(k, vec, uColumn);
-    }
-  }
+  for (let k = 0; k < width; k++) neuronJvp(k, vec);
   let outBeta: f64 = 0;
   for (let i = 0; i < n; i++) {
     const e = f64At(jvpWeight, i) * coefficient;
@@ -413,30 +436,39 @@ export function hessianVectorProductRelu(vec: usize, out: usize, lossScale: f64)
   for (let k = 0; k < width; k++) neuronHvpBackward(k, vec, out);
 }
 
-/** jvp_i += dv_k z_ki + v_k u_ki over neuron k's live pairs, u read from a full column (kept in pairU). */
-function scatterDirectional(k: i32, vec: usize, column: usize): void {
-  const dvk = f64At(vec, vOffset + k);
-  const vk = f64At(params, vOffset + k);
-  const slot0 = k * n;
-  const end = slot0 + i32At(liveCount, k);
-  for (let s = slot0; s < end; s++) {
-    const i = i32At(pairIndex, s);
-    const u = f64At(column, i);
-    setF64(pairU, s, u);
-    setF64(jvpWeight, i, f64At(jvpWeight, i) + (dvk * f64At(pairPhi, s) + vk * u));
+/**
+ * a.b over d doubles, in the order of kernel-js.ts (dotEvenOdd): even and odd j in two lanes,
+ * (sum over even j) + (sum over odd j), then the odd last j.
+ */
+@inline function dotRow(a: usize, b: usize): f64 {
+  let acc = f64x2.splat(0);
+  let j = 0;
+  for (; j + 2 <= d; j += 2) {
+    const offset = <usize>j << 3;
+    acc = f64x2.add(acc, f64x2.mul(v128.load(a + offset), v128.load(b + offset)));
   }
+  let dot = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+  if (j < d) dot += load<f64>(a + (<usize>j << 3)) * load<f64>(b + (<usize>j << 3));
+  return dot;
 }
 
-/** As scatterDirectional, u computed pair by pair (a neuron live on few points), four pairs interleaved. */
-function directionalPairs(k: i32, vec: usize): void {
-  const row = k * d;
+/** jvp_i += dv_k z_ki + v_k u for the pair in slot s (point i). */
+@inline function addJvpTerm(s: i32, i: i32, u: f64, dvk: f64, vk: f64): void {
+  setF64(jvpWeight, i, f64At(jvpWeight, i) + (dvk * f64At(pairPhi, s) + vk * u));
+}
+
+/**
+ * Neuron k's share of the first pass: u = db_k + dw_k.x_i, jvp_i += dv_k z_ki + v_k u; four pairs
+ * interleaved (each dot product is a chain of additions; four chains overlap).
+ */
+function neuronJvp(k: i32, vec: usize): void {
   const dbk = f64At(vec, bOffset + k);
   const dvk = f64At(vec, vOffset + k);
   const vk = f64At(params, vOffset + k);
   const slot0 = k * n;
   const end = slot0 + i32At(liveCount, k);
   const rowBytes = <usize>d << 3;
-  const dw = vec + (<usize>row << 3);
+  const dw = vec + (<usize>(k * d) << 3);
   let s = slot0;
   for (; s + 4 <= end; s += 4) {
     const i0 = i32At(pairIndex, s);
@@ -447,54 +479,58 @@ function directionalPairs(k: i32, vec: usize): void {
     const p1 = x + <usize>i1 * rowBytes;
     const p2 = x + <usize>i2 * rowBytes;
     const p3 = x + <usize>i3 * rowBytes;
-    let u0 = dbk;
-    let u1 = dbk;
-    let u2 = dbk;
-    let u3 = dbk;
-    for (let j = 0; j < d; j++) {
+    let acc0 = f64x2.splat(0);
+    let acc1 = acc0;
+    let acc2 = acc0;
+    let acc3 = acc0;
+    let j = 0;
+    for (; j + 2 <= d; j += 2) {
+      const offset = <usize>j << 3;
+      const w = v128.load(dw + offset);
+      acc0 = f64x2.add(acc0, f64x2.mul(w, v128.load(p0 + offset)));
+      acc1 = f64x2.add(acc1, f64x2.mul(w, v128.load(p1 + offset)));
+      acc2 = f64x2.add(acc2, f64x2.mul(w, v128.load(p2 + offset)));
+      acc3 = f64x2.add(acc3, f64x2.mul(w, v128.load(p3 + offset)));
+    }
+    let dot0 = f64x2.extract_lane(acc0, 0) + f64x2.extract_lane(acc0, 1);
+    let dot1 = f64x2.extract_lane(acc1, 0) + f64x2.extract_lane(acc1, 1);
+    let dot2 = f64x2.extract_lane(acc2, 0) + f64x2.extract_lane(acc2, 1);
+    let dot3 = f64x2.extract_lane(acc3, 0) + f64x2.extract_lane(acc3, 1);
+    if (j < d) {
       const offset = <usize>j << 3;
       const w = load<f64>(dw + offset);
-      u0 += w * load<f64>(p0 + offset);
-      u1 += w * load<f64>(p1 + offset);
-      u2 += w * load<f64>(p2 + offset);
-      u3 += w * load<f64>(p3 + offset);
+      dot0 += w * load<f64>(p0 + offset);
+      dot1 += w * load<f64>(p1 + offset);
+      dot2 += w * load<f64>(p2 + offset);
+      dot3 += w * load<f64>(p3 + offset);
     }
-    setF64(pairU, s, u0);
-    setF64(pairU, s + 1, u1);
-    setF64(pairU, s + 2, u2);
-    setF64(pairU, s + 3, u3);
-    setF64(jvpWeight, i0, f64At(jvpWeight, i0) + (dvk * f64At(pairPhi, s) + vk * u0));
-    setF64(jvpWeight, i1, f64At(jvpWeight, i1) + (dvk * f64At(pairPhi, s + 1) + vk * u1));
-    setF64(jvpWeight, i2, f64At(jvpWeight, i2) + (dvk * f64At(pairPhi, s + 2) + vk * u2));
-    setF64(jvpWeight, i3, f64At(jvpWeight, i3) + (dvk * f64At(pairPhi, s + 3) + vk * u3));
+    addJvpTerm(s, i0, dbk + dot0, dvk, vk);
+    addJvpTerm(s + 1, i1, dbk + dot1, dvk, vk);
+    addJvpTerm(s + 2, i2, dbk + dot2, dvk, vk);
+    addJvpTerm(s + 3, i3, dbk + dot3, dvk, vk);
   }
   for (; s < end; s++) {
     const i = i32At(pairIndex, s);
-    const u = directional(s, vec, row, dbk);
-    setF64(pairU, s, u);
-    setF64(jvpWeight, i, f64At(jvpWeight, i) + (dvk * f64At(pairPhi, s) + vk * u));
+    addJvpTerm(s, i, dbk + dotRow(dw, x + <usize>i * rowBytes), dvk, vk);
   }
 }
 
 /**
- * The HVP's second pass for neuron k (kernel-js.ts, hessianVectorProduct, has the order): with
- * e_i = (2c/n)(J vec)_i and rho_i = (2c/n) r_i, out_v = sum (e_i z_ki + rho_i u_ki), dz = e_i v_k
- * + rho_i dv_k, out_b = sum dz, out_w = sum dz x_i; sums as in neuronGradient.
+ * The second pass for neuron k: E = sum e_i, V = sum e_i z_ki (sums ordered as in neuronGradient)
+ * and R = sum e_i x_i (four pairs at a time) over the live pairs, then out_w = v_k R + dv_k S_k,
+ * out_b = v_k E + dv_k T_k, out_v = V + (dw_k.S_k + db_k T_k).
  */
 function neuronHvpBackward(k: i32, vec: usize, out: usize): void {
-  const vk = f64At(params, vOffset + k);
-  const dvk = f64At(vec, vOffset + k);
-  const vkVec = f64x2.splat(vk);
-  const dvkVec = f64x2.splat(dvk);
   const slot0 = k * n;
   const live = i32At(liveCount, k);
-  const rowPtr = out + (<usize>(k * d) << 3);
+  const row = k * d;
+  const rowPtr = out + (<usize>row << 3);
   const rowBytes = <usize>d << 3;
   for (let j = 0; j < d; j++) store<f64>(rowPtr + (<usize>j << 3), 0.0);
-  let outV01 = f64x2.splat(0);
-  let outV23 = outV01;
-  let outB01 = outV01;
-  let outB23 = outV01;
+  let sumE01 = f64x2.splat(0);
+  let sumE23 = sumE01;
+  let sumV01 = sumE01;
+  let sumV23 = sumE01;
   let a = 0;
   for (; a + 4 <= live; a += 4) {
     const s = slot0 + a;
@@ -504,30 +540,32 @@ function neuronHvpBackward(k: i32, vec: usize, out: usize): void {
     const i3 = i32At(pairIndex, s + 3);
     const e01 = gather2(jvpWeight, i0, i1);
     const e23 = gather2(jvpWeight, i2, i3);
-    const rho01 = gather2(residualWeight, i0, i1);
-    const rho23 = gather2(residualWeight, i2, i3);
-    outV01 = f64x2.add(outV01, f64x2.add(f64x2.mul(e01, vecAt(pairPhi, s)), f64x2.mul(rho01, vecAt(pairU, s))));
-    outV23 = f64x2.add(outV23, f64x2.add(f64x2.mul(e23, vecAt(pairPhi, s + 2)), f64x2.mul(rho23, vecAt(pairU, s + 2))));
-    const dz01 = f64x2.add(f64x2.mul(e01, vkVec), f64x2.mul(rho01, dvkVec));
-    const dz23 = f64x2.add(f64x2.mul(e23, vkVec), f64x2.mul(rho23, dvkVec));
-    outB01 = f64x2.add(outB01, dz01);
-    outB23 = f64x2.add(outB23, dz23);
-    addFourInputs(rowPtr, x + <usize>i0 * rowBytes, x + <usize>i1 * rowBytes, x + <usize>i2 * rowBytes, x + <usize>i3 * rowBytes, dz01, dz23);
+    sumE01 = f64x2.add(sumE01, e01);
+    sumE23 = f64x2.add(sumE23, e23);
+    sumV01 = f64x2.add(sumV01, f64x2.mul(e01, vecAt(pairPhi, s)));
+    sumV23 = f64x2.add(sumV23, f64x2.mul(e23, vecAt(pairPhi, s + 2)));
+    addFourInputs(rowPtr, x + <usize>i0 * rowBytes, x + <usize>i1 * rowBytes, x + <usize>i2 * rowBytes, x + <usize>i3 * rowBytes, e01, e23);
   }
-  let outV = combine4(outV01, outV23);
-  let outB = combine4(outB01, outB23);
+  let sumE = combine4(sumE01, sumE23);
+  let sumV = combine4(sumV01, sumV23);
   for (; a < live; a++) {
     const s = slot0 + a;
     const i = i32At(pairIndex, s);
     const e = f64At(jvpWeight, i);
-    const rho = f64At(residualWeight, i);
-    outV += e * f64At(pairPhi, s) + rho * f64At(pairU, s);
-    const dz = e * vk + rho * dvk;
-    outB += dz;
-    addOneInput(rowPtr, x + <usize>i * rowBytes, dz);
+    sumE += e;
+    sumV += e * f64At(pairPhi, s);
+    addOneInput(rowPtr, x + <usize>i * rowBytes, e);
   }
-  setF64(out, bOffset + k, outB);
-  setF64(out, vOffset + k, outV);
+  const vk = f64At(params, vOffset + k);
+  const dvk = f64At(vec, vOffset + k);
+  const tk = f64At(hvpT, k);
+  const sRow = hvpS + (<usize>row << 3);
+  for (let j = 0; j < d; j++) {
+    const offset = <usize>j << 3;
+    store<f64>(rowPtr + offset, vk * load<f64>(rowPtr + offset) + dvk * load<f64>(sRow + offset));
+  }
+  setF64(out, bOffset + k, vk * sumE + dvk * tk);
+  setF64(out, vOffset + k, sumV + (dotRow(vec + (<usize>row << 3), sRow) + f64At(vec, bOffset + k) * tk));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -662,58 +700,6 @@ function rowTimesInputs(weights: usize, row: i32, bias: f64, out: usize): void {
   }
 }
 
-/** rowTimesInputs for rows `row` and `row + d` at once (each input loaded serves both). */
-function rowPairTimesInputs(weights: usize, row: i32, biasK: f64, biasL: f64, outK: usize, outL: usize): void {
-  let i = 0;
-  for (; i + 8 <= n; i += 8) {
-    let zk0 = f64x2.splat(biasK);
-    let zk1 = zk0;
-    let zk2 = zk0;
-    let zk3 = zk0;
-    let zl0 = f64x2.splat(biasL);
-    let zl1 = zl0;
-    let zl2 = zl0;
-    let zl3 = zl0;
-    let column = xT + (<usize>i << 3);
-    for (let j = 0; j < d; j++) {
-      const wk = v128.load_splat<f64>(weights + (<usize>(row + j) << 3));
-      const wl = v128.load_splat<f64>(weights + (<usize>(row + d + j) << 3));
-      const x0 = v128.load(column);
-      const x1 = v128.load(column, 16);
-      const x2 = v128.load(column, 32);
-      const x3 = v128.load(column, 48);
-      zk0 = f64x2.add(zk0, f64x2.mul(wk, x0));
-      zk1 = f64x2.add(zk1, f64x2.mul(wk, x1));
-      zk2 = f64x2.add(zk2, f64x2.mul(wk, x2));
-      zk3 = f64x2.add(zk3, f64x2.mul(wk, x3));
-      zl0 = f64x2.add(zl0, f64x2.mul(wl, x0));
-      zl1 = f64x2.add(zl1, f64x2.mul(wl, x1));
-      zl2 = f64x2.add(zl2, f64x2.mul(wl, x2));
-      zl3 = f64x2.add(zl3, f64x2.mul(wl, x3));
-      column += <usize>n << 3;
-    }
-    setVec(outK, i, zk0);
-    setVec(outK, i + 2, zk1);
-    setVec(outK, i + 4, zk2);
-    setVec(outK, i + 6, zk3);
-    setVec(outL, i, zl0);
-    setVec(outL, i + 2, zl1);
-    setVec(outL, i + 4, zl2);
-    setVec(outL, i + 6, zl3);
-  }
-  for (; i < n; i++) {
-    let zk = biasK;
-    let zl = biasL;
-    for (let j = 0; j < d; j++) {
-      const xij = f64At(xT, j * n + i);
-      zk += f64At(weights, row + j) * xij;
-      zl += f64At(weights, row + d + j) * xij;
-    }
-    setF64(outK, i, zk);
-    setF64(outL, i, zl);
-  }
-}
-
 /** zColumn[i] = z_ki for every point. */
 function allPreActivations(k: i32): void {
   rowTimesInputs(params, k * d, f64At(params, bOffset + k), zColumn);
@@ -799,6 +785,16 @@ function reevaluate(k: i32, reach: f64): i32 {
   return compactColumn(k);
 }
 
+/** f_i += v_k relu(z), z kept for the live list, point i marked in the bitmap if active (1 then). */
+@inline function recordPrefixPoint(i: i32, z: f64, vk: f64): i32 {
+  setF64(prediction, i, f64At(prediction, i) + vk * (0.5 * (z + Math.abs(z))));
+  setF64(zColumn, i, z);
+  const isActive = <u32>(z > 0);
+  const word = liveBits + (<usize>(i >> 5) << 2);
+  store<u32>(word, load<u32>(word) | (isActive << (<u32>i & 31)));
+  return <i32>isActive;
+}
+
 /**
  * Exact z of the list's prefix with margin <= limit (the rest is certified inactive), f_i +=
  * v_k relu(z) for each, then the active ones as live pairs in ascending i. Returns the live count
@@ -811,21 +807,50 @@ function evaluatePrefix(k: i32, limit: f64): i32 {
   const slot0 = k * n;
   const words = (n + 31) >> 5;
   for (let w = 0; w < words; w++) store<u32>(liveBits + (<usize>w << 2), 0);
-  let c = slot0;
+  // The prefix ends at the first margin above the limit; the sorted part ascends: bisect.
+  let lo = slot0;
+  let hi = slot0 + i32At(sortedCount, k);
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (f64At(candidateMargin, mid) > limit) hi = mid;
+    else lo = mid + 1;
+  }
+  const end = lo;
+  const rowBytes = <usize>d << 3;
+  const wPtr = params + (<usize>wRow << 3);
   let active = 0;
-  const end = slot0 + i32At(sortedCount, k);
+  let c = slot0;
+  // Four points at a time: four independent sums hide the latency of addition; each point's z
+  // is still b + w_0 x_i0 + w_1 x_i1 + ... in ascending j, the dense pass's order.
+  for (; c + 4 <= end; c += 4) {
+    const i0 = i32At(candidates, c);
+    const i1 = i32At(candidates, c + 1);
+    const i2 = i32At(candidates, c + 2);
+    const i3 = i32At(candidates, c + 3);
+    const p0 = x + <usize>i0 * rowBytes;
+    const p1 = x + <usize>i1 * rowBytes;
+    const p2 = x + <usize>i2 * rowBytes;
+    const p3 = x + <usize>i3 * rowBytes;
+    let z0 = bk;
+    let z1 = bk;
+    let z2 = bk;
+    let z3 = bk;
+    for (let j = 0; j < d; j++) {
+      const offset = <usize>j << 3;
+      const w = load<f64>(wPtr + offset);
+      z0 += w * load<f64>(p0 + offset);
+      z1 += w * load<f64>(p1 + offset);
+      z2 += w * load<f64>(p2 + offset);
+      z3 += w * load<f64>(p3 + offset);
+    }
+    active += recordPrefixPoint(i0, z0, vk) + recordPrefixPoint(i1, z1, vk) + recordPrefixPoint(i2, z2, vk) + recordPrefixPoint(i3, z3, vk);
+  }
   for (; c < end; c++) {
-    if (f64At(candidateMargin, c) > limit) break;
     const i = i32At(candidates, c);
-    const p = x + <usize>(i * d) * 8;
+    const p = x + <usize>i * rowBytes;
     let z = bk;
-    for (let j = 0; j < d; j++) z += f64At(params, wRow + j) * load<f64>(p + (<usize>j << 3));
-    setF64(prediction, i, f64At(prediction, i) + vk * (0.5 * (z + Math.abs(z))));
-    setF64(zColumn, i, z);
-    const isActive = <u32>(z > 0);
-    const word = liveBits + (<usize>(i >> 5) << 2);
-    store<u32>(word, load<u32>(word) | (isActive << (<u32>i & 31)));
-    active += <i32>isActive;
+    for (let j = 0; j < d; j++) z += load<f64>(wPtr + (<usize>j << 3)) * load<f64>(p + (<usize>j << 3));
+    active += recordPrefixPoint(i, z, vk);
   }
   const evaluated = c - slot0;
   lastEvaluated = evaluated;

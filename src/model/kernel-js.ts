@@ -365,12 +365,26 @@ function sumInFourAccumulators(values: Float64Array, count: number): number {
   return sum;
 }
 
-/** u_a = bias + sum_j vec[row + j] x_(i_a) j for the pair in slot `slot`, in the pre-activation order. */
+/**
+ * a.b over d entries from aOffset and bOffset, summed as the WASM kernel does with two lanes:
+ * (sum over even j) + (sum over odd j), then the odd last j.
+ */
+function dotEvenOdd(a: Float64Array, aOffset: number, b: Float64Array, bOffset: number, d: number): number {
+  let even = 0;
+  let odd = 0;
+  let j = 0;
+  for (; j + 2 <= d; j += 2) {
+    even += a[aOffset + j] * b[bOffset + j];
+    odd += a[aOffset + j + 1] * b[bOffset + j + 1];
+  }
+  let dot = even + odd;
+  if (j < d) dot += a[aOffset + j] * b[bOffset + j];
+  return dot;
+}
+
+/** u_a = bias + dw.x_(i_a) for the pair in slot `slot` (dw = vec[row..row+d)), dot as dotEvenOdd. */
 function directionalDerivative(pairIndex: Int32Array, slot: number, x: Float64Array, d: number, vec: Float64Array, row: number, bias: number): number {
-  const r = pairIndex[slot] * d;
-  let u = bias;
-  for (let j = 0; j < d; j++) u += vec[row + j] * x[r + j];
-  return u;
+  return bias + dotEvenOdd(vec, row, x, pairIndex[slot] * d, d);
 }
 
 /**
@@ -587,6 +601,7 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
 
   function lossAndGradient(lossScale: number): number {
     forward();
+    residualSumsReady = false;
     cachedLossScale = lossScale;
     const coefficient = (2 * lossScale) / n;
     let sumSquares = 0;
@@ -614,10 +629,9 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
 
   /**
    * H vec = (2c/n) sum_i [ (J vec)_i grad f_i + r_i (Hess f_i) vec ]  (Gauss-Newton + residual).
-   * Per neuron, with u = dw.x + db: (J vec)_i gets dv phi + v phi' u; (Hess f_i) vec has
-   * w-block x (phi' dv + v phi'' u), b-block (phi' dv + v phi'' u), v-block phi' u.
-   * u is computed twice per pair (both passes, same order) rather than cached: K x n doubles of
-   * cache would cost more memory traffic than the d multiply-adds.
+   * Both activations: e_i = (2c/n)(J vec)_i first (jvpWeight), with u = dw.x + db per live pair
+   * and (J vec)_i = dbeta + sum_k [dv phi + v phi' u]; the beta entry is sum_i e_i. Then per neuron:
+   * ReLU in factored form (hessianVectorProductRelu), GELU pair by pair.
    */
   function hessianVectorProduct(vec: Float64Array, out: Float64Array): void {
     const coefficient = (2 * cachedLossScale) / n;
@@ -642,6 +656,127 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
       outBeta += jvpWeight[i];
     }
     out[betaOffset] = outBeta;
+    if (relu) hessianVectorProductRelu(vec, out);
+    else hessianVectorProductGelu(vec, out);
+  }
+
+  /** T_k = sum rho_i and S_k = sum rho_i x_i over each neuron's live pairs (see hessianVectorProductRelu). */
+  const residualSumS = activation === 'relu' ? new Float64Array(width * d) : new Float64Array(0);
+  const residualSumT = activation === 'relu' ? new Float64Array(width) : new Float64Array(0);
+  /** Whether residualSumS/T belong to the state of the last lossAndGradient. */
+  let residualSumsReady = false;
+
+  /** residualSumS/T of the current state, ordered as neuronGradientRelu's sums (twin: residualSums in assembly/kernel.ts). */
+  function residualSums(): void {
+    for (let k = 0; k < width; k++) {
+      const row = k * d;
+      const slot0 = k * n;
+      const live = liveCount[k];
+      for (let j = 0; j < d; j++) residualSumS[row + j] = 0;
+      let t0 = 0;
+      let t1 = 0;
+      let t2 = 0;
+      let t3 = 0;
+      let a = 0;
+      for (; a + 4 <= live; a += 4) {
+        const s = slot0 + a;
+        const i0 = pairIndex[s];
+        const i1 = pairIndex[s + 1];
+        const i2 = pairIndex[s + 2];
+        const i3 = pairIndex[s + 3];
+        const rho0 = residualWeight[i0];
+        const rho1 = residualWeight[i1];
+        const rho2 = residualWeight[i2];
+        const rho3 = residualWeight[i3];
+        t0 += rho0;
+        t1 += rho1;
+        t2 += rho2;
+        t3 += rho3;
+        addFourInputs(residualSumS, row, x, d, i0 * d, i1 * d, i2 * d, i3 * d, rho0, rho1, rho2, rho3);
+      }
+      let t = t0 + t2 + (t1 + t3);
+      for (; a < live; a++) {
+        const i = pairIndex[slot0 + a];
+        const rho = residualWeight[i];
+        t += rho;
+        for (let j = 0; j < d; j++) residualSumS[row + j] += rho * x[i * d + j];
+      }
+      residualSumT[k] = t;
+    }
+  }
+
+  /**
+   * ReLU, per neuron k with live points L_k (phi = z, phi' = 1, phi'' = 0):
+   *   (H vec)_v_k = sum_{L_k} e_i z_ki + dw_k.S_k + db_k T_k
+   *   (H vec)_b_k = v_k sum_{L_k} e_i + dv_k T_k
+   *   (H vec)_w_k = v_k sum_{L_k} e_i x_i + dv_k S_k
+   * with T_k = sum_{L_k} rho_i, S_k = sum_{L_k} rho_i x_i (rho_i = (2c/n) r_i): the residual term
+   * depends on the state only, so it is summed once per state and a product costs two passes over
+   * the live pairs. Sums ordered as in neuronGradientRelu; dot products as dotEvenOdd.
+   */
+  function hessianVectorProductRelu(vec: Float64Array, out: Float64Array): void {
+    if (!residualSumsReady) {
+      residualSums();
+      residualSumsReady = true;
+    }
+    for (let k = 0; k < width; k++) {
+      const row = k * d;
+      const slot0 = k * n;
+      const live = liveCount[k];
+      for (let j = 0; j < d; j++) out[row + j] = 0;
+      let e0 = 0;
+      let e1 = 0;
+      let e2 = 0;
+      let e3 = 0;
+      let v0 = 0;
+      let v1 = 0;
+      let v2 = 0;
+      let v3 = 0;
+      let a = 0;
+      for (; a + 4 <= live; a += 4) {
+        const s = slot0 + a;
+        const i0 = pairIndex[s];
+        const i1 = pairIndex[s + 1];
+        const i2 = pairIndex[s + 2];
+        const i3 = pairIndex[s + 3];
+        const w0 = jvpWeight[i0];
+        const w1 = jvpWeight[i1];
+        const w2 = jvpWeight[i2];
+        const w3 = jvpWeight[i3];
+        e0 += w0;
+        e1 += w1;
+        e2 += w2;
+        e3 += w3;
+        v0 += w0 * pairPhi[s];
+        v1 += w1 * pairPhi[s + 1];
+        v2 += w2 * pairPhi[s + 2];
+        v3 += w3 * pairPhi[s + 3];
+        addFourInputs(out, row, x, d, i0 * d, i1 * d, i2 * d, i3 * d, w0, w1, w2, w3);
+      }
+      let sumE = e0 + e2 + (e1 + e3);
+      let sumV = v0 + v2 + (v1 + v3);
+      for (; a < live; a++) {
+        const i = pairIndex[slot0 + a];
+        const w = jvpWeight[i];
+        sumE += w;
+        sumV += w * pairPhi[slot0 + a];
+        for (let j = 0; j < d; j++) out[row + j] += w * x[i * d + j];
+      }
+      const vk = params[vOffset + k];
+      const dvk = vec[vOffset + k];
+      const tk = residualSumT[k];
+      for (let j = 0; j < d; j++) out[row + j] = vk * out[row + j] + dvk * residualSumS[row + j];
+      out[bOffset + k] = vk * sumE + dvk * tk;
+      out[vOffset + k] = sumV + (dotEvenOdd(vec, row, residualSumS, row, d) + vec[bOffset + k] * tk);
+    }
+  }
+
+  /**
+   * GELU, pair by pair: (Hess f_i) vec has w-block x (phi' dv + v phi'' u), b-block
+   * (phi' dv + v phi'' u), v-block phi' u. u is computed again rather than cached: K x n doubles
+   * of cache would cost more memory traffic than the d multiply-adds.
+   */
+  function hessianVectorProductGelu(vec: Float64Array, out: Float64Array): void {
     for (let k = 0; k < width; k++) {
       const wRow = k * d;
       const dbk = vec[bOffset + k];
@@ -654,14 +789,9 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
         const e = jvpWeight[i];
         const rho = residualWeight[i];
         const u = directionalDerivative(pairIndex, slot0 + a, x, d, vec, wRow, dbk);
-        if (relu) {
-          pairVTerm[a] = e * pairPhi[slot0 + a] + rho * u;
-          pairDz[a] = e * vk + rho * dvk;
-        } else {
-          const dphi = pairDphi[slot0 + a];
-          pairVTerm[a] = e * pairPhi[slot0 + a] + rho * dphi * u;
-          pairDz[a] = e * vk * dphi + rho * (dphi * dvk + vk * pairD2phi[slot0 + a] * u);
-        }
+        const dphi = pairDphi[slot0 + a];
+        pairVTerm[a] = e * pairPhi[slot0 + a] + rho * dphi * u;
+        pairDz[a] = e * vk * dphi + rho * (dphi * dvk + vk * pairD2phi[slot0 + a] * u);
       }
       accumulateInputs(pairIndex, slot0, live, pairDz, x, d, out, wRow);
       out[bOffset + k] = sumInFourAccumulators(pairDz, live);

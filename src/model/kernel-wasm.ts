@@ -14,7 +14,7 @@ import { networkLayout } from './layout.js';
  *   params, grad, vec, out      P = K(d+2)+1 doubles each (layout.ts); vec/out carry HVPs
  *   x (n x d row-major), xT (d x n), y, prediction, residualWeight, jvpWeight (n each)
  *   pairIndex (K x n int32), pairPhi (K x n doubles), liveCount (K int32)
- *   pairU (K x n doubles), uColumn (2n): the HVP's directional derivatives
+ *   hvpS (K x d), hvpT (K): the HVP's residual sums of the current state (assembly/kernel.ts)
  *   with skipping: anchors, margin-sorted point lists (assembly/kernel.ts), zColumn, liveBits
  * It performs the TypeScript kernel's operations in the same order, so both give bit-identical
  * results (the tests check it); it is faster because two lanes run at once.
@@ -39,7 +39,7 @@ interface KernelExports {
   ): void;
   lossAndGradientRelu(lossScale: number, skipping: number): number;
   hessianVectorProductRelu(vec: number, out: number, lossScale: number): void;
-  setupHvp(pairU: number, uColumn: number): void;
+  setupHvp(hvpS: number, hvpT: number): void;
   setupSkip(
     anchorW: number,
     anchorB: number,
@@ -136,8 +136,8 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   const pairIndexAt = reserve(width * n, 4);
   const pairPhiAt = reserve(width * n, 8);
   const liveCountAt = reserve(width, 4);
-  const pairUAt = reserve(width * n, 8);
-  const uColumnAt = reserve(2 * n, 8);
+  const hvpSAt = reserve(width * d, 8);
+  const hvpTAt = reserve(width, 8);
   // Skipping state (kernel-skip.ts), reserved only when asked for.
   const skipWidth = skipping ? width : 0;
   const skipAt = [
@@ -169,7 +169,7 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   });
   const wasm = instance.exports as unknown as KernelExports;
   wasm.setup(d, n, width, paramsAt, gradAt, xAt, xTAt, yAt, predictionAt, residualWeightAt, jvpWeightAt, pairIndexAt, pairPhiAt, liveCountAt);
-  wasm.setupHvp(pairUAt, uColumnAt);
+  wasm.setupHvp(hvpSAt, hvpTAt);
   if (skipping) wasm.setupSkip(...skipAt);
 
   const buffer = memory.buffer;
