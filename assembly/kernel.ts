@@ -104,6 +104,54 @@ export function setup(
   return z;
 }
 
+// Left-packing of live pairs. The dense pass stores, for each group of points, only those with
+// z > 0: a lane mask from the comparison selects an i8x16.swizzle pattern that moves the live
+// lanes to the front, one vector store writes them at the list's end, and the end advances by the
+// mask's population count. The same slots and values as the scalar branch-free keep(), with a
+// quarter of the stores (stores, not arithmetic, bounded that loop). A vector store may write up
+// to three slots past the new end; they lie inside the neuron's own n slots (the block loop stops
+// eight points before n) and are overwritten or never read.
+let packIndexTable: usize = 0; // 16 x 16 bytes: patterns for the i32 lanes of a 4-bit mask
+let packValueTable: usize = 0; // 4 x 16 bytes: patterns for the f64 lanes of a 2-bit mask
+
+/** Writes the swizzle patterns into the 320 bytes at `tablesPtr`. */
+export function setupPacking(tablesPtr: usize): void {
+  packIndexTable = tablesPtr;
+  packValueTable = tablesPtr + 256;
+  for (let mask = 0; mask < 16; mask++) fillPattern(packIndexTable + (<usize>mask << 4), mask, 4);
+  for (let mask = 0; mask < 4; mask++) fillPattern(packValueTable + (<usize>mask << 4), mask, 8);
+}
+
+/** The 16 bytes that move the lanes (of laneBytes bytes) set in `mask` to the front, in order; zeros after. */
+function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
+  let out = 0;
+  for (let lane = 0; lane < 16 / laneBytes; lane++) {
+    if ((mask & (1 << lane)) == 0) continue;
+    for (let b = 0; b < laneBytes; b++) store<u8>(pattern + <usize>(out * laneBytes + b), <u8>(lane * laneBytes + b));
+    out++;
+  }
+  for (let b = out * laneBytes; b < 16; b++) store<u8>(pattern + <usize>b, 0x80);
+}
+
+/** Live pairs of eight points (indices in points0, points1; z in z0..z3, two per vector) appended at `live`. */
+@inline function packEight(live: i32, points0: v128, points1: v128, z0: v128, z1: v128, z2: v128, z3: v128): i32 {
+  const zero = f64x2.splat(0);
+  const m0 = i64x2.bitmask(f64x2.gt(z0, zero));
+  const m1 = i64x2.bitmask(f64x2.gt(z1, zero));
+  const m2 = i64x2.bitmask(f64x2.gt(z2, zero));
+  const m3 = i64x2.bitmask(f64x2.gt(z3, zero));
+  v128.store(pairIndex + (<usize>live << 2), i8x16.swizzle(points0, v128.load(packIndexTable + (<usize>(m0 | (m1 << 2)) << 4))));
+  v128.store(pairPhi + (<usize>live << 3), i8x16.swizzle(z0, v128.load(packValueTable + (<usize>m0 << 4))));
+  live += <i32>popcnt(m0);
+  v128.store(pairPhi + (<usize>live << 3), i8x16.swizzle(z1, v128.load(packValueTable + (<usize>m1 << 4))));
+  live += <i32>popcnt(m1);
+  v128.store(pairIndex + (<usize>live << 2), i8x16.swizzle(points1, v128.load(packIndexTable + (<usize>(m2 | (m3 << 2)) << 4))));
+  v128.store(pairPhi + (<usize>live << 3), i8x16.swizzle(z2, v128.load(packValueTable + (<usize>m2 << 4))));
+  live += <i32>popcnt(m2);
+  v128.store(pairPhi + (<usize>live << 3), i8x16.swizzle(z3, v128.load(packValueTable + (<usize>m3 << 4))));
+  return live + <i32>popcnt(m3);
+}
+
 /** Forward of neurons k and k+1 over all points; writes their live pairs and counts. */
 function forwardNeuronPair(k: i32): void {
   const wRowK = k * d;
@@ -150,22 +198,10 @@ function forwardNeuronPair(k: i32): void {
     setVec(prediction, i + 2, f64x2.add(f64x2.add(vecAt(prediction, i + 2), f64x2.mul(vkVec, reluVec(zk1))), f64x2.mul(vlVec, reluVec(zl1))));
     setVec(prediction, i + 4, f64x2.add(f64x2.add(vecAt(prediction, i + 4), f64x2.mul(vkVec, reluVec(zk2))), f64x2.mul(vlVec, reluVec(zl2))));
     setVec(prediction, i + 6, f64x2.add(f64x2.add(vecAt(prediction, i + 6), f64x2.mul(vkVec, reluVec(zk3))), f64x2.mul(vlVec, reluVec(zl3))));
-    liveK = keep(liveK, i, f64x2.extract_lane(zk0, 0));
-    liveK = keep(liveK, i + 1, f64x2.extract_lane(zk0, 1));
-    liveK = keep(liveK, i + 2, f64x2.extract_lane(zk1, 0));
-    liveK = keep(liveK, i + 3, f64x2.extract_lane(zk1, 1));
-    liveK = keep(liveK, i + 4, f64x2.extract_lane(zk2, 0));
-    liveK = keep(liveK, i + 5, f64x2.extract_lane(zk2, 1));
-    liveK = keep(liveK, i + 6, f64x2.extract_lane(zk3, 0));
-    liveK = keep(liveK, i + 7, f64x2.extract_lane(zk3, 1));
-    liveL = keep(liveL, i, f64x2.extract_lane(zl0, 0));
-    liveL = keep(liveL, i + 1, f64x2.extract_lane(zl0, 1));
-    liveL = keep(liveL, i + 2, f64x2.extract_lane(zl1, 0));
-    liveL = keep(liveL, i + 3, f64x2.extract_lane(zl1, 1));
-    liveL = keep(liveL, i + 4, f64x2.extract_lane(zl2, 0));
-    liveL = keep(liveL, i + 5, f64x2.extract_lane(zl2, 1));
-    liveL = keep(liveL, i + 6, f64x2.extract_lane(zl3, 0));
-    liveL = keep(liveL, i + 7, f64x2.extract_lane(zl3, 1));
+    const points0 = i32x4.add(i32x4.splat(i), i32x4(0, 1, 2, 3));
+    const points1 = i32x4.add(points0, i32x4.splat(4));
+    liveK = packEight(liveK, points0, points1, zk0, zk1, zk2, zk3);
+    liveL = packEight(liveL, points0, points1, zl0, zl1, zl2, zl3);
   }
   for (; i < n; i++) {
     const zk = preActivation(wRowK, bk, i);
@@ -596,6 +632,7 @@ let pairsEvaluated: f64 = 0;
 let anchorW: usize = 0; // K x d
 let anchorB: usize = 0; // K
 let anchorWNorm: usize = 0; // K
+let anchorSlack: usize = 0; // K: the bound while the parameters equal the anchor
 let wasted: usize = 0; // K
 let anchored: usize = 0; // i32, K
 let candidates: usize = 0; // i32, K x n: point indices sorted by margin at the anchor
@@ -615,6 +652,7 @@ export function setupSkip(
   anchorWPtr: usize,
   anchorBPtr: usize,
   anchorWNormPtr: usize,
+  anchorSlackPtr: usize,
   wastedPtr: usize,
   anchoredPtr: usize,
   candidatesPtr: usize,
@@ -635,6 +673,7 @@ export function setupSkip(
   anchorW = anchorWPtr;
   anchorB = anchorBPtr;
   anchorWNorm = anchorWNormPtr;
+  anchorSlack = anchorSlackPtr;
   wasted = wastedPtr;
   anchored = anchoredPtr;
   candidates = candidatesPtr;
@@ -777,7 +816,11 @@ function reevaluate(k: i32, reach: f64): i32 {
     wNormSq += w * w;
   }
   setF64(anchorB, k, f64At(params, bOffset + k));
-  setF64(anchorWNorm, k, Math.sqrt(wNormSq));
+  const w0Norm = Math.sqrt(wNormSq);
+  setF64(anchorWNorm, k, w0Norm);
+  // The bound while the parameters equal the anchor: zero displacement plus this slack.
+  const b0 = f64At(params, bOffset + k);
+  setF64(anchorSlack, k, boundSlack(b0, b0, w0Norm, w0Norm));
   setF64(firstMargin, k, count > 0 ? f64At(candidateMargin, slot0) : reach);
   store<i32>(anchored + (<usize>k << 2), 1);
   setF64(wasted, k, 0);
@@ -870,6 +913,35 @@ function evaluatePrefix(k: i32, limit: f64): i32 {
   return live - slot0;
 }
 
+/**
+ * delta_k + slack: how far any z_ki may have moved since neuron k's anchor. A neuron whose
+ * parameters still equal the anchor's (a dead neuron without weight decay never moves) gets the
+ * value this formula gives then, kept from the anchor, without the square roots.
+ */
+function certifiedBound(k: i32): f64 {
+  const wRow = k * d;
+  const bk = f64At(params, bOffset + k);
+  const b0 = f64At(anchorB, k);
+  let unchanged = bk == b0;
+  for (let j = 0; unchanged && j < d; j++) unchanged = f64At(params, wRow + j) == f64At(anchorW, wRow + j);
+  if (unchanged) return f64At(anchorSlack, k);
+  let moveSq: f64 = 0;
+  let wNormSq: f64 = 0;
+  for (let j = 0; j < d; j++) {
+    const w = f64At(params, wRow + j);
+    const step = w - f64At(anchorW, wRow + j);
+    moveSq += step * step;
+    wNormSq += w * w;
+  }
+  const displacement = (radius * Math.sqrt(moveSq) + Math.abs(bk - b0)) * (1 + 1e-9);
+  return displacement + boundSlack(bk, b0, Math.sqrt(wNormSq), f64At(anchorWNorm, k));
+}
+
+/** The rounding slack of the certificate (kernel-skip.ts derives it). */
+@inline function boundSlack(bk: f64, b0: f64, wNorm: f64, w0Norm: f64): f64 {
+  return 1e-12 * <f64>(d + 2) * (1 + Math.abs(bk) + Math.abs(b0) + radius * (wNorm + w0Norm));
+}
+
 @inline function denseMode(k: i32): bool {
   return i32At(liveCount, k) * BUSY > n || epoch < f64At(denseUntil, k);
 }
@@ -901,20 +973,7 @@ export function forwardSkipRelu(): void {
       // passes this reach and re-evaluates with a measured one (a full pass costs less than a sort).
       live = reevaluate(k, 0);
     } else {
-      const wRow = k * d;
-      const bk = f64At(params, bOffset + k);
-      const b0 = f64At(anchorB, k);
-      let moveSq: f64 = 0;
-      let wNormSq: f64 = 0;
-      for (let j = 0; j < d; j++) {
-        const w = f64At(params, wRow + j);
-        const step = w - f64At(anchorW, wRow + j);
-        moveSq += step * step;
-        wNormSq += w * w;
-      }
-      const displacement = (radius * Math.sqrt(moveSq) + Math.abs(bk - b0)) * (1 + 1e-9);
-      const slack = 1e-12 * <f64>(d + 2) * (1 + Math.abs(bk) + Math.abs(b0) + radius * (Math.sqrt(wNormSq) + f64At(anchorWNorm, k)));
-      const limit = displacement + slack;
+      const limit = certifiedBound(k);
       const overBudget = f64At(wasted, k) > <f64>(WASTE_BUDGET * n);
       if (limit != limit) {
         // A diverging run: the full pass, which the dense kernel takes too.

@@ -13,7 +13,7 @@ import { networkLayout } from './layout.js';
  * so the Float64Array views below stay valid for the kernel's life. Byte layout (16-aligned):
  *   params, grad, vec, out      P = K(d+2)+1 doubles each (layout.ts); vec/out carry HVPs
  *   x (n x d row-major), xT (d x n), y, prediction, residualWeight, jvpWeight (n each)
- *   pairIndex (K x n int32), pairPhi (K x n doubles), liveCount (K int32)
+ *   pairIndex (K x n int32), pairPhi (K x n doubles), liveCount (K int32), packing patterns (320 bytes)
  *   hvpS (K x d), hvpT (K): the HVP's residual sums of the current state (assembly/kernel.ts)
  *   with skipping: anchors, margin-sorted point lists (assembly/kernel.ts), zColumn, liveBits
  * It performs the TypeScript kernel's operations in the same order, so both give bit-identical
@@ -44,6 +44,7 @@ interface KernelExports {
     anchorW: number,
     anchorB: number,
     anchorWNorm: number,
+    anchorSlack: number,
     wasted: number,
     anchored: number,
     candidates: number,
@@ -57,6 +58,7 @@ interface KernelExports {
     sortedLimit: number,
   ): void;
   skipDataLoaded(): void;
+  setupPacking(tables: number): void;
   gradientNormSquared(size: number): number;
   descend(size: number, eta: number, scale: number, weightDecay: number): void;
   skipPairsEvaluated(): number;
@@ -136,6 +138,7 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   const pairIndexAt = reserve(width * n, 4);
   const pairPhiAt = reserve(width * n, 8);
   const liveCountAt = reserve(width, 4);
+  const packTablesAt = reserve(320, 1);
   const hvpSAt = reserve(width * d, 8);
   const hvpTAt = reserve(width, 8);
   // Skipping state (kernel-skip.ts), reserved only when asked for.
@@ -144,6 +147,7 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
     reserve(skipWidth * d, 8), // anchorW
     reserve(skipWidth, 8), // anchorB
     reserve(skipWidth, 8), // anchorWNorm
+    reserve(skipWidth, 8), // anchorSlack
     reserve(skipWidth, 8), // wasted
     reserve(skipWidth, 4), // anchored
     reserve(skipWidth * n, 4), // candidates
@@ -170,6 +174,7 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   const wasm = instance.exports as unknown as KernelExports;
   wasm.setup(d, n, width, paramsAt, gradAt, xAt, xTAt, yAt, predictionAt, residualWeightAt, jvpWeightAt, pairIndexAt, pairPhiAt, liveCountAt);
   wasm.setupHvp(hvpSAt, hvpTAt);
+  wasm.setupPacking(packTablesAt);
   if (skipping) wasm.setupSkip(...skipAt);
 
   const buffer = memory.buffer;
