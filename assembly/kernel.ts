@@ -849,23 +849,16 @@ function evaluatePrefix(k: i32, limit: f64): i32 {
   const vk = f64At(params, vOffset + k);
   const slot0 = k * n;
   const words = (n + 31) >> 5;
-  for (let w = 0; w < words; w++) store<u32>(liveBits + (<usize>w << 2), 0);
-  // The prefix ends at the first margin above the limit; the sorted part ascends: bisect.
-  let lo = slot0;
-  let hi = slot0 + i32At(sortedCount, k);
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (f64At(candidateMargin, mid) > limit) hi = mid;
-    else lo = mid + 1;
-  }
-  const end = lo;
+  for (let w = 0; w < words; w += 4) v128.store(liveBits + (<usize>w << 2), i64x2.splat(0));
+  // The prefix: the sorted part's margins ascend, so it ends at the first one above the limit.
+  const sortedEnd = slot0 + i32At(sortedCount, k);
   const rowBytes = <usize>d << 3;
   const wPtr = params + (<usize>wRow << 3);
   let active = 0;
   let c = slot0;
   // Four points at a time: four independent sums hide the latency of addition; each point's z
   // is still b + w_0 x_i0 + w_1 x_i1 + ... in ascending j, the dense pass's order.
-  for (; c + 4 <= end; c += 4) {
+  for (; c + 4 <= sortedEnd && f64At(candidateMargin, c + 3) <= limit; c += 4) {
     const i0 = i32At(candidates, c);
     const i1 = i32At(candidates, c + 1);
     const i2 = i32At(candidates, c + 2);
@@ -888,7 +881,7 @@ function evaluatePrefix(k: i32, limit: f64): i32 {
     }
     active += recordPrefixPoint(i0, z0, vk) + recordPrefixPoint(i1, z1, vk) + recordPrefixPoint(i2, z2, vk) + recordPrefixPoint(i3, z3, vk);
   }
-  for (; c < end; c++) {
+  for (; c < sortedEnd && f64At(candidateMargin, c) <= limit; c++) {
     const i = i32At(candidates, c);
     const p = x + <usize>i * rowBytes;
     let z = bk;
@@ -913,6 +906,16 @@ function evaluatePrefix(k: i32, limit: f64): i32 {
   return live - slot0;
 }
 
+/** Whether the w row at wRow equals its anchor exactly (two coordinates per comparison). */
+@inline function equalsAnchor(wRow: i32): bool {
+  const w = params + (<usize>wRow << 3);
+  const w0 = anchorW + (<usize>wRow << 3);
+  let equal = i64x2.splat(-1);
+  let j = 0;
+  for (; j + 2 <= d; j += 2) equal = v128.and(equal, f64x2.eq(v128.load(w + (<usize>j << 3)), v128.load(w0 + (<usize>j << 3))));
+  return i64x2.all_true(equal) && (j == d || load<f64>(w + (<usize>j << 3)) == load<f64>(w0 + (<usize>j << 3)));
+}
+
 /**
  * delta_k + slack: how far any z_ki may have moved since neuron k's anchor. A neuron whose
  * parameters still equal the anchor's (a dead neuron without weight decay never moves) gets the
@@ -922,9 +925,7 @@ function certifiedBound(k: i32): f64 {
   const wRow = k * d;
   const bk = f64At(params, bOffset + k);
   const b0 = f64At(anchorB, k);
-  let unchanged = bk == b0;
-  for (let j = 0; unchanged && j < d; j++) unchanged = f64At(params, wRow + j) == f64At(anchorW, wRow + j);
-  if (unchanged) return f64At(anchorSlack, k);
+  if (equalsAnchor(wRow) && bk == b0) return f64At(anchorSlack, k);
   let moveSq: f64 = 0;
   let wNormSq: f64 = 0;
   for (let j = 0; j < d; j++) {
