@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: runs every benchmark section in bench/sections/ (or those named on the
- * command line) and writes their figures to bench/results.json, one key per section. A section
+ * `npm run bench`: runs every benchmark section in bench/sections/ but the opt-in ones (or the
+ * sections named on the command line) and writes their figures to bench/results.json, one key per section. A section
  * is a module exporting `name` and `run(): Promise<object>`; sections not run keep their last
  * figures in the file, so one section can be re-measured alone.
  */
@@ -11,6 +11,8 @@ import os from 'node:os';
 
 interface BenchSection {
   name: string;
+  /** A long section that runs only when named on the command line. */
+  optIn?: boolean;
   run(): Promise<object>;
 }
 
@@ -28,7 +30,7 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : {};
   for (const file of files) {
     const section = (await import(pathToFileURL(join(sectionDir, file)).href)) as BenchSection;
-    if (wanted.length > 0 && !wanted.includes(section.name)) continue;
+    if (wanted.length > 0 ? !wanted.includes(section.name) : section.optIn === true) continue;
     process.stderr.write(`bench: ${section.name} ...\n`);
     const started = Date.now();
     const figures = await section.run();

@@ -412,28 +412,77 @@ function ratio(slower: number | null | undefined, faster: number | null | undefi
   return `${(slower / faster).toFixed(2)}x`;
 }
 
+/** The faster of the two WASM kernels on a row of the per-epoch table. */
+function bestOurs(row: Record<string, number | null>): number {
+  return Math.min(...['wasm', 'wasm-skip'].map((k) => row[k] ?? Infinity));
+}
+
+/** The last full-E2 figure of the opt-in e2-full section (bench/results.json), if any. */
+function lastE2Full(): { wall_s: number; measured_at?: string } | null {
+  const path = join(repoRoot, 'bench', 'results.json');
+  if (!existsSync(path)) return null;
+  const figures = (JSON.parse(readFileSync(path, 'utf8')) as Record<string, any>)['e2-full'];
+  return figures && typeof figures.wall_s === 'number' ? figures : null;
+}
+
+/** Issue 13's acceptance figures side by side with what this run measured. */
+function targetsTable(results: Record<string, any>): string[] {
+  const init = results.per_epoch_init.ms_per_epoch as Record<string, Record<string, number | null>>;
+  const speedup = (reference: number | null | undefined, ours: number | null | undefined) => (reference != null && ours != null && ours > 0 ? reference / ours : NaN);
+  const rows: [string, string, number][] = [];
+  const ms = results.mini_sweep.wall_s;
+  rows.push(['mini-sweep vs torch_tuned', '>= 2.5x', speedup(ms.torch_tuned, ms.ours)]);
+  rows.push(['mini-sweep vs jax_tuned', '>= 2x', speedup(ms.jax_tuned, ms.ours)]);
+  for (const [key, row] of Object.entries(init)) {
+    rows.push([`epoch at init (${key}): best ours vs torch_tuned`, '>= 1.5x', speedup(row.torch_tuned, bestOurs(row))]);
+    const floor = key === '1,32,128' || key === '5,128,512' ? 0.9 : 0.7;
+    rows.push([`epoch at init (${key}): wasm / wasm-skip vs jax_tuned`, `>= ${floor}x`, speedup(row.jax_tuned, row.wasm)]);
+    rows.push([`epoch at init (${key}): wasm-skip (auto) vs jax_tuned`, `>= ${floor}x`, speedup(row.jax_tuned, row['wasm-skip'])]);
+  }
+  const sh = results.shattered.ms_per_epoch;
+  rows.push(['shattered epoch: wasm-skip vs jax_tuned', '>= 15x', speedup(init[E1_SHAPE.join(',')]?.jax_tuned, sh['wasm-skip'])]);
+  rows.push(['shattered epoch: wasm-skip vs dense js', '>= 20x', speedup(sh.js, sh['wasm-skip'])]);
+  rows.push(['shattered epoch: wasm-skip vs dense wasm', '>= 20x', speedup(sh.wasm, sh['wasm-skip'])]);
+  if (results.e1_full) rows.push(['whole E1 run vs jax_tuned', '>= 8x', speedup(results.e1_full.jax_tuned_s, results.e1_full.ours_s)]);
+  const lm = results.lambda_max;
+  rows.push(['lambda_max, 40 steps: wasm vs torch_tuned', '>= 4x', speedup(lm.references.torch_tuned?.steps40_s, lm.ours.wasm.steps40_s)]);
+  rows.push(['lambda_max, 40 steps: wasm vs jax_tuned', '>= 1x', speedup(lm.references.jax_tuned?.steps40_s, lm.ours.wasm.steps40_s)]);
+  const lines = ['## Targets of issue 13 against this run', '', '| figure | target | measured | met |', '|---|---|---|---|'];
+  for (const [label, target, value] of rows) {
+    const floor = Number(target.replace(/[^0-9.]/g, ''));
+    lines.push(`| ${label} | ${target} | ${Number.isFinite(value) ? `${value.toFixed(2)}x` : 'n/a'} | ${Number.isFinite(value) ? (value >= floor ? 'yes' : 'no') : '-'} |`);
+  }
+  const e2 = lastE2Full();
+  lines.push(
+    e2
+      ? `| full E2 spec, 2 workers (\`npm run bench -- e2-full\`${e2.measured_at ? `, ${e2.measured_at.slice(0, 10)}` : ''}) | < 600 s | ${e2.wall_s} s | ${e2.wall_s < 600 ? 'yes' : 'no'} |`
+      : '| full E2 spec, 2 workers | < 600 s | not measured (`npm run bench -- e2-full`) | - |',
+  );
+  lines.push('');
+  return lines;
+}
+
 function writeResultsMarkdown(results: Record<string, any>): void {
   const lines: string[] = [];
   const init = results.per_epoch_init.ms_per_epoch as Record<string, Record<string, number | null>>;
   lines.push('# Speed (issue 13)', '');
   lines.push(`Written by \`npm run bench\` (section \`speed\`) on ${results.machine}, ${new Date().toISOString().slice(0, 10)}; medians of ${REPS} interleaved repetitions, float64, one thread each; 1-minute load average ${results.load_average.start} at the start, ${results.load_average.end} at the end (above 1, other work shared the two cores and every figure is inflated; ratios less so). Skipped references: ${Object.keys(results.skipped).length ? Object.entries(results.skipped).map(([k, v]) => `${k} (${v})`).join('; ') : 'none'}.`, '');
   lines.push('## ms per epoch from initialisation (GD, eta 0.2, half-MSE)', '');
-  lines.push('| (d, n, width) | epochs | js | wasm | js-skip | wasm-skip | torch_gd | torch_tuned | jax_tuned | best ours vs torch_tuned | wasm vs jax |');
-  lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('| (d, n, width) | epochs | js | wasm | js-skip | wasm-skip | torch_gd | torch_tuned | jax_tuned | best ours vs torch_tuned | wasm vs jax | wasm-skip vs jax |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const [key, row] of Object.entries(init)) {
-    const best = Math.min(...['wasm', 'wasm-skip'].map((k) => row[k] ?? Infinity));
     lines.push(
-      `| (${key}) | ${row.epochs} | ${row.js} | ${row.wasm} | ${row['js-skip']} | ${row['wasm-skip']} | ${row.torch_gd ?? '-'} | ${row.torch_tuned ?? '-'} | ${row.jax_tuned ?? '-'} | ${ratio(row.torch_tuned, best)} | ${ratio(row.jax_tuned, row.wasm)} |`,
+      `| (${key}) | ${row.epochs} | ${row.js} | ${row.wasm} | ${row['js-skip']} | ${row['wasm-skip']} | ${row.torch_gd ?? '-'} | ${row.torch_tuned ?? '-'} | ${row.jax_tuned ?? '-'} | ${ratio(row.torch_tuned, bestOurs(row))} | ${ratio(row.jax_tuned, row.wasm)} | ${ratio(row.jax_tuned, row['wasm-skip'])} |`,
     );
   }
-  lines.push('', '"x" = the reference\'s time over ours (above 1: ours faster). Skip kernels continue training, so their column is the mean over the first `epochs` epochs from init.', '');
+  lines.push('', '"x" = the reference\'s time over ours (above 1: ours faster). wasm-skip is what `kernel: auto` runs for ReLU (bitwise the dense result). Skip kernels continue training, so their column is the mean over the first `epochs` epochs from init.', '');
   const sh = results.shattered;
   const jaxE1 = init[E1_SHAPE.join(',')]?.jax_tuned ?? null;
   lines.push('## Shattered: ms per epoch from an E1 state (mean-MSE, eta 0.9, 6000 epochs)', '');
   lines.push(`State: ${(100 * sh.state.dead_fraction).toFixed(1)}% of neurons dead, median activation rate of the live ones ${(100 * sh.state.live_rate).toFixed(2)}%.`, '');
-  lines.push('| js | wasm | js-skip | wasm-skip | wasm-skip vs wasm | wasm-skip vs jax_tuned (init, same shape) |');
-  lines.push('|---|---|---|---|---|---|');
-  lines.push(`| ${sh.ms_per_epoch.js} | ${sh.ms_per_epoch.wasm} | ${sh.ms_per_epoch['js-skip']} | ${sh.ms_per_epoch['wasm-skip']} | ${ratio(sh.ms_per_epoch.wasm, sh.ms_per_epoch['wasm-skip'])} | ${ratio(jaxE1, sh.ms_per_epoch['wasm-skip'])} |`, '');
+  lines.push('| js | wasm | js-skip | wasm-skip | wasm-skip vs js (dense TypeScript) | wasm-skip vs wasm (dense WASM) | wasm-skip vs jax_tuned (init, same shape) |');
+  lines.push('|---|---|---|---|---|---|---|');
+  lines.push(`| ${sh.ms_per_epoch.js} | ${sh.ms_per_epoch.wasm} | ${sh.ms_per_epoch['js-skip']} | ${sh.ms_per_epoch['wasm-skip']} | ${ratio(sh.ms_per_epoch.js, sh.ms_per_epoch['wasm-skip'])} | ${ratio(sh.ms_per_epoch.wasm, sh.ms_per_epoch['wasm-skip'])} | ${ratio(jaxE1, sh.ms_per_epoch['wasm-skip'])} |`, '');
   const lm = results.lambda_max;
   lines.push('## One lambda_max at (10, 512, 2048), at init', '');
   lines.push('| | 40 Lanczos steps (s) | to tol 1e-6 (s, iterations) |', '|---|---|---|');
@@ -456,6 +505,7 @@ function writeResultsMarkdown(results: Record<string, any>): void {
   lines.push('| (d, n, width) | js GFLOP/s (fraction) | wasm GFLOP/s (fraction) |', '|---|---|---|');
   for (const [key, v] of Object.entries(peak.kernels as Record<string, any>)) lines.push(`| (${key}) | ${v.js_gflops} (${v.js_fraction}) | ${v.wasm_gflops} (${v.wasm_fraction}) |`);
   lines.push('');
+  lines.push(...targetsTable(results));
   writeFileSync(join(repoRoot, 'bench', 'RESULTS.md'), `${lines.join('\n')}\n`);
 }
 
