@@ -11,6 +11,14 @@
 // Multiplies and adds stay separate (no fused multiply-add), so each lane rounds exactly as the
 // scalar code does and both kernels give bit-identical results.
 
+/**
+ * Where the module's own static data ends (AssemblyScript's Math.exp reads lookup tables placed
+ * in linear memory); src/model/kernel-wasm.ts puts every buffer above it and checks this.
+ */
+export function staticDataEnd(): usize {
+  return __heap_base;
+}
+
 let d: i32 = 0;
 let n: i32 = 0;
 let width: i32 = 0;
@@ -997,5 +1005,217 @@ export function forwardSkipRelu(): void {
       }
     }
     store<i32>(liveCount + (<usize>k << 2), live);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// GELU networks: the twin of kernel-js.ts's GELU paths (forwardGelu, backwardGelu,
+// hessianVectorProductGelu), every pair live, with the activation of src/model/activation.ts
+// ported operation for operation. The only difference is Math.exp: AssemblyScript's own exp and
+// V8's may differ in the last bit, so this kernel agrees with the TypeScript one to rounding
+// (about 1e-15 relative), not bitwise.
+
+const TWO_OVER_SQRT_PI: f64 = 1.1283791670955126;
+const ONE_OVER_SQRT_PI: f64 = 0.5641895835477563;
+const INV_SQRT_2: f64 = 0.7071067811865476;
+const INV_SQRT_2PI: f64 = 0.3989422804014327;
+
+let pairDphi: usize = 0; // f64, K x n: phi'(z_ki)
+let pairD2phi: usize = 0; // f64, K x n: phi''(z_ki)
+let positiveCount: usize = 0; // i32, K: points with z_ki > 0
+let geluColumn: usize = 0; // f64, n: one neuron's pre-activations
+let pairTerm: usize = 0; // f64, n: per pair of one neuron, d(out)/dz
+let pairVTerm: usize = 0; // f64, n: per pair of one neuron, its term of out_v
+
+export function setupGelu(pairDphiPtr: usize, pairD2phiPtr: usize, positiveCountPtr: usize, columnPtr: usize, pairTermPtr: usize, pairVTermPtr: usize): void {
+  pairDphi = pairDphiPtr;
+  pairD2phi = pairD2phiPtr;
+  positiveCount = positiveCountPtr;
+  geluColumn = columnPtr;
+  pairTerm = pairTermPtr;
+  pairVTerm = pairVTermPtr;
+}
+
+// Parameters are named t and loop counters m so that nothing shadows the module's globals x, n.
+// Math.exp reads lookup tables from the module's static data (staticDataEnd above).
+
+/** exp(-t^2) for 0 <= t < 27 (activation.ts, expMinusSquare). */
+function expMinusSquare(t: f64): f64 {
+  const tHigh = Math.round(t * 2097152) / 2097152;
+  return Math.exp(-tHigh * tHigh) * Math.exp(-(t - tHigh) * (t + tHigh));
+}
+
+/** erf(t), 0 <= t < 3, by the all-positive series (activation.ts, erfSeries). */
+function erfSeries(t: f64): f64 {
+  const twoTSquared = 2 * t * t;
+  let term = t;
+  let sum = t;
+  for (let m = 1; m < 200; m++) {
+    term *= twoTSquared / <f64>(2 * m + 1);
+    const next = sum + term;
+    if (next == sum) break;
+    sum = next;
+  }
+  return TWO_OVER_SQRT_PI * expMinusSquare(t) * sum;
+}
+
+/** erfc(t), t >= 3, by the continued fraction (activation.ts, erfcContinuedFraction). */
+function erfcContinuedFraction(t: f64): f64 {
+  let tail = t;
+  for (let m = 60; m >= 1; m--) tail = t + (0.5 * <f64>m) / tail;
+  return (ONE_OVER_SQRT_PI * expMinusSquare(t)) / tail;
+}
+
+function erf(t: f64): f64 {
+  const at = Math.abs(t);
+  let value: f64;
+  if (at < 3) value = erfSeries(at);
+  else if (at < 27) value = 1 - erfcContinuedFraction(at);
+  else if (at >= 27) value = 1;
+  else return NaN;
+  return t < 0 ? -value : value;
+}
+
+function erfc(t: f64): f64 {
+  if (t >= 3) return t < 27 ? erfcContinuedFraction(t) : 0;
+  return 1 - erf(t);
+}
+
+/** Phi(z) = erfc(-z/sqrt 2)/2. */
+@inline function normalCdf(z: f64): f64 {
+  return 0.5 * erfc(-z * INV_SQRT_2);
+}
+
+@inline function normalPdf(z: f64): f64 {
+  return INV_SQRT_2PI * Math.exp(-0.5 * z * z);
+}
+
+/** Forward of a GELU network: every pair live, phi, phi', phi'' kept per pair. */
+function forwardGelu(): void {
+  const beta = f64At(params, betaOffset);
+  for (let i = 0; i < n; i++) setF64(prediction, i, beta);
+  for (let k = 0; k < width; k++) {
+    rowTimesInputs(params, k * d, f64At(params, bOffset + k), geluColumn);
+    const vk = f64At(params, vOffset + k);
+    const slot0 = k * n;
+    let positive = 0;
+    for (let i = 0; i < n; i++) {
+      const z = f64At(geluColumn, i);
+      const cdf = normalCdf(z);
+      const pdf = normalPdf(z);
+      const phi = z * cdf;
+      store<i32>(pairIndex + (<usize>(slot0 + i) << 2), i);
+      setF64(pairPhi, slot0 + i, phi);
+      setF64(pairDphi, slot0 + i, cdf + z * pdf);
+      setF64(pairD2phi, slot0 + i, pdf * (2 - z * z));
+      setF64(prediction, i, f64At(prediction, i) + vk * phi);
+      positive += <i32>(z > 0);
+    }
+    store<i32>(liveCount + (<usize>k << 2), n);
+    store<i32>(positiveCount + (<usize>k << 2), positive);
+  }
+}
+
+/** row = sum_a pairTerm[a] x_a over the n points of one neuron (kernel-js.ts, accumulateInputs). */
+function accumulateAllInputs(rowPtr: usize): void {
+  const rowBytes = <usize>d << 3;
+  for (let j = 0; j < d; j++) store<f64>(rowPtr + (<usize>j << 3), 0.0);
+  let a = 0;
+  for (; a + 4 <= n; a += 4) {
+    const p0 = x + <usize>a * rowBytes;
+    addFourInputs(rowPtr, p0, p0 + rowBytes, p0 + 2 * rowBytes, p0 + 3 * rowBytes, vecAt(pairTerm, a), vecAt(pairTerm, a + 2));
+  }
+  for (; a < n; a++) addOneInput(rowPtr, x + <usize>a * rowBytes, f64At(pairTerm, a));
+}
+
+/** sum of values[0..n) by four accumulators (kernel-js.ts, sumInFourAccumulators). */
+function sumInFour(values: usize): f64 {
+  let s01 = f64x2.splat(0);
+  let s23 = s01;
+  let a = 0;
+  for (; a + 4 <= n; a += 4) {
+    s01 = f64x2.add(s01, vecAt(values, a));
+    s23 = f64x2.add(s23, vecAt(values, a + 2));
+  }
+  let sum = combine4(s01, s23);
+  for (; a < n; a++) sum += f64At(values, a);
+  return sum;
+}
+
+/** Loss and gradient of a GELU network (kernel-js.ts: lossAndGradient with backwardGelu). */
+export function lossAndGradientGelu(lossScale: f64): f64 {
+  forwardGelu();
+  const coefficient = (2 * lossScale) / <f64>n;
+  let sumSquares: f64 = 0;
+  let gradBeta: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const r = f64At(prediction, i) - f64At(y, i);
+    sumSquares += r * r;
+    const weight = coefficient * r;
+    setF64(residualWeight, i, weight);
+    gradBeta += weight;
+  }
+  setF64(grad, betaOffset, gradBeta);
+  for (let k = 0; k < width; k++) {
+    const vk = f64At(params, vOffset + k);
+    const slot0 = k * n;
+    let gradV: f64 = 0;
+    let gradB: f64 = 0;
+    for (let a = 0; a < n; a++) {
+      const weight = f64At(residualWeight, a);
+      gradV += weight * f64At(pairPhi, slot0 + a);
+      const dz = weight * vk * f64At(pairDphi, slot0 + a);
+      setF64(pairTerm, a, dz);
+      gradB += dz;
+    }
+    setF64(grad, bOffset + k, gradB);
+    setF64(grad, vOffset + k, gradV);
+    accumulateAllInputs(grad + (<usize>(k * d) << 3));
+  }
+  return lossScale * (sumSquares / <f64>n);
+}
+
+/** H vec of a GELU network at the state of the last lossAndGradientGelu (kernel-js.ts, hessianVectorProduct with the GELU pass). */
+export function hessianVectorProductGelu(vec: usize, out: usize, lossScale: f64): void {
+  const coefficient = (2 * lossScale) / <f64>n;
+  const rowBytes = <usize>d << 3;
+  const vecBeta = f64At(vec, betaOffset);
+  for (let i = 0; i < n; i++) setF64(jvpWeight, i, vecBeta);
+  for (let k = 0; k < width; k++) {
+    const dbk = f64At(vec, bOffset + k);
+    const dvk = f64At(vec, vOffset + k);
+    const vk = f64At(params, vOffset + k);
+    const dw = vec + (<usize>(k * d) << 3);
+    const slot0 = k * n;
+    for (let a = 0; a < n; a++) {
+      const u = dbk + dotRow(dw, x + <usize>a * rowBytes);
+      const dphi = f64At(pairDphi, slot0 + a);
+      setF64(jvpWeight, a, f64At(jvpWeight, a) + (dvk * f64At(pairPhi, slot0 + a) + vk * dphi * u));
+    }
+  }
+  let outBeta: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const e = f64At(jvpWeight, i) * coefficient;
+    setF64(jvpWeight, i, e);
+    outBeta += e;
+  }
+  setF64(out, betaOffset, outBeta);
+  for (let k = 0; k < width; k++) {
+    const dbk = f64At(vec, bOffset + k);
+    const dvk = f64At(vec, vOffset + k);
+    const vk = f64At(params, vOffset + k);
+    const dw = vec + (<usize>(k * d) << 3);
+    const slot0 = k * n;
+    for (let a = 0; a < n; a++) {
+      const e = f64At(jvpWeight, a);
+      const rho = f64At(residualWeight, a);
+      const u = dbk + dotRow(dw, x + <usize>a * rowBytes);
+      const dphi = f64At(pairDphi, slot0 + a);
+      setF64(pairVTerm, a, e * f64At(pairPhi, slot0 + a) + rho * dphi * u);
+      setF64(pairTerm, a, e * vk * dphi + rho * (dphi * dvk + vk * f64At(pairD2phi, slot0 + a) * u));
+    }
+    accumulateAllInputs(out + (<usize>(k * d) << 3));
+    setF64(out, bOffset + k, sumInFour(pairTerm));
+    setF64(out, vOffset + k, sumInFour(pairVTerm));
   }
 }

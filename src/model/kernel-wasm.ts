@@ -6,18 +6,21 @@ import { networkLayout } from './layout.js';
 
 /**
  * The WebAssembly SIMD kernel (assembly/kernel.ts, built into build/kernel.wasm by `npm run
- * build:wasm`, which `npm ci` runs through the "prepare" script). ReLU networks only; for GELU
- * createKernel('auto') uses the TypeScript kernel.
+ * build:wasm`, which `npm ci` runs through the "prepare" script), for ReLU and GELU networks;
+ * certified work-skipping (wasm-skip) for ReLU only.
  *
  * Each kernel instance has its own WebAssembly.Memory, sized once for its shape and never grown,
- * so the Float64Array views below stay valid for the kernel's life. Byte layout (16-aligned):
+ * so the Float64Array views below stay valid for the kernel's life. Byte layout (16-aligned),
+ * above the module's own static data (the first STATIC_BYTES):
  *   params, grad, vec, out      P = K(d+2)+1 doubles each (layout.ts); vec/out carry HVPs
  *   x (n x d row-major), xT (d x n), y, prediction, residualWeight, jvpWeight (n each)
  *   pairIndex (K x n int32), pairPhi (K x n doubles), liveCount (K int32), packing patterns (320 bytes)
  *   hvpS (K x d), hvpT (K): the HVP's residual sums of the current state (assembly/kernel.ts)
  *   with skipping: anchors, margin-sorted point lists (assembly/kernel.ts), zColumn, liveBits
- * It performs the TypeScript kernel's operations in the same order, so both give bit-identical
- * results (the tests check it); it is faster because two lanes run at once.
+ *   GELU: phi' and phi'' per pair (K x n each), positive counts (K), three columns (n)
+ * It performs the TypeScript kernel's operations in the same order, so for ReLU both give
+ * bit-identical results (the tests check it); for GELU they agree to rounding (the two sides'
+ * Math.exp may differ in the last bit). It is faster because two lanes run at once.
  */
 
 interface KernelExports {
@@ -39,6 +42,9 @@ interface KernelExports {
   ): void;
   lossAndGradientRelu(lossScale: number, skipping: number): number;
   hessianVectorProductRelu(vec: number, out: number, lossScale: number): void;
+  setupGelu(pairDphi: number, pairD2phi: number, positiveCount: number, column: number, pairTerm: number, pairVTerm: number): void;
+  lossAndGradientGelu(lossScale: number): number;
+  hessianVectorProductGelu(vec: number, out: number, lossScale: number): void;
   setupHvp(hvpS: number, hvpT: number): void;
   setupSkip(
     anchorW: number,
@@ -59,12 +65,19 @@ interface KernelExports {
   ): void;
   skipDataLoaded(): void;
   setupPacking(tables: number): void;
+  staticDataEnd(): number;
   gradientNormSquared(size: number): number;
   descend(size: number, eta: number, scale: number, weightDecay: number): void;
   skipPairsEvaluated(): number;
 }
 
 const PAGE_BYTES = 65536;
+/**
+ * Bytes at the bottom of the memory left to the module's static data (the lookup tables of
+ * AssemblyScript's Math.exp, used by GELU): buffers start above them. createWasmKernel checks
+ * that the module's data ends below.
+ */
+const STATIC_BYTES = PAGE_BYTES;
 let compiled: WebAssembly.Module | null | undefined;
 let loadError = '';
 
@@ -94,9 +107,8 @@ function wasmModule(): WebAssembly.Module | null {
   return compiled;
 }
 
-/** Why the WASM kernel cannot run a shape, or null if it can. */
-export function wasmUnavailableReason(shape: KernelShape): string | null {
-  if (shape.activation !== 'relu') return `the wasm kernel supports activation "relu" only, not "${shape.activation}"`;
+/** Why the WASM kernel cannot run here, or null if it can. */
+export function wasmUnavailableReason(): string | null {
   if (wasmModule() === null) return loadError;
   return null;
 }
@@ -112,13 +124,15 @@ export interface WasmKernelOptions {
 export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions = { skipping: false }): Kernel {
   const { skipping } = options;
   const name = skipping ? 'wasm-skip' : 'wasm';
-  const reason = wasmUnavailableReason(shape);
+  const reason = wasmUnavailableReason();
   if (reason !== null) throw new Error(`kernel "${name}" is not available: ${reason}`);
   const { d, n, width, activation } = shape;
+  const gelu = activation === 'gelu';
+  if (gelu && skipping) throw new Error('kernel "wasm-skip" needs activation "relu", not "gelu" (a GELU neuron is never exactly inactive)');
   const layout = networkLayout(d, width);
   const size = layout.size;
 
-  let bytes = 0;
+  let bytes = STATIC_BYTES;
   /** Reserves `count` elements of `elementBytes` and returns their byte offset (16-aligned). */
   const reserve = (count: number, elementBytes: number): number => {
     const offset = bytes;
@@ -161,6 +175,17 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
     reserve(skipWidth, 8), // sortedLimit
   ] as const;
 
+  // GELU state (assembly/kernel.ts, GELU section), reserved only for GELU networks.
+  const geluWidth = gelu ? width : 0;
+  const geluAt = [
+    reserve(geluWidth * n, 8), // pairDphi
+    reserve(geluWidth * n, 8), // pairD2phi
+    reserve(geluWidth, 4), // positiveCount
+    reserve(gelu ? n : 0, 8), // pre-activation column
+    reserve(gelu ? n : 0, 8), // pairTerm
+    reserve(gelu ? n : 0, 8), // pairVTerm
+  ] as const;
+
   const pages = Math.max(1, Math.ceil(bytes / PAGE_BYTES));
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
   const instance = new WebAssembly.Instance(wasmModule() as WebAssembly.Module, {
@@ -172,10 +197,14 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
     },
   });
   const wasm = instance.exports as unknown as KernelExports;
+  if (wasm.staticDataEnd() > STATIC_BYTES) {
+    throw new Error(`build/kernel.wasm's static data ends at byte ${wasm.staticDataEnd()}, above the ${STATIC_BYTES} bytes kernel-wasm.ts leaves it`);
+  }
   wasm.setup(d, n, width, paramsAt, gradAt, xAt, xTAt, yAt, predictionAt, residualWeightAt, jvpWeightAt, pairIndexAt, pairPhiAt, liveCountAt);
   wasm.setupHvp(hvpSAt, hvpTAt);
   wasm.setupPacking(packTablesAt);
   if (skipping) wasm.setupSkip(...skipAt);
+  if (gelu) wasm.setupGelu(...geluAt);
 
   const buffer = memory.buffer;
   const params = new Float64Array(buffer, paramsAt, size);
@@ -186,6 +215,8 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   const xT = new Float64Array(buffer, xTAt, n * d);
   const y = new Float64Array(buffer, yAt, n);
   const liveCount = new Int32Array(buffer, liveCountAt, width);
+  /** What activationCounts reports: points with z > 0 (for ReLU the live pairs, for GELU counted apart). */
+  const positiveCount = gelu ? new Int32Array(buffer, geluAt[2], width) : liveCount;
   let cachedLossScale = 0;
   let densePasses = 0;
 
@@ -199,12 +230,13 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   function lossAndGradient(lossScale: number): number {
     cachedLossScale = lossScale;
     densePasses++;
-    return wasm.lossAndGradientRelu(lossScale, skipping ? 1 : 0);
+    return gelu ? wasm.lossAndGradientGelu(lossScale) : wasm.lossAndGradientRelu(lossScale, skipping ? 1 : 0);
   }
 
   function hessianVectorProduct(vec: Float64Array, out: Float64Array): void {
     vecView.set(vec.subarray(0, size));
-    wasm.hessianVectorProductRelu(vecAt, outAt, cachedLossScale);
+    if (gelu) wasm.hessianVectorProductGelu(vecAt, outAt, cachedLossScale);
+    else wasm.hessianVectorProductRelu(vecAt, outAt, cachedLossScale);
     out.set(outView);
   }
 
@@ -219,7 +251,7 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
     hessianVectorProduct,
     gradientNormSquared: () => wasm.gradientNormSquared(size),
     descend: (eta, scale, weightDecay) => wasm.descend(size, eta, scale, weightDecay),
-    activationCounts: (out) => out.set(liveCount),
+    activationCounts: (out) => out.set(positiveCount),
     predict: (points, count, out) => predictNetwork(params, layout, activation, points, count, out),
     pairsEvaluated: () => (skipping ? wasm.skipPairsEvaluated() : densePasses * n * width),
     dispose() {},

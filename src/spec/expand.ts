@@ -70,9 +70,6 @@ export function expandSpec(spec: Spec): Task[] {
           ]);
         }
         checkTargetFits(config as unknown as TrainConfig, index, checkedTargets);
-        if (config.kernel === 'wasm' && config.activation !== 'relu') {
-          throw new SpecError([`task ${index}: kernel "wasm" has no ${String(config.activation)} activation; allowed with ${String(config.activation)}: "auto" or "js"`]);
-        }
         tasks.push({ id, index, config: config as unknown as TrainConfig, widthPerN, labels: choice.labels });
       }
     }

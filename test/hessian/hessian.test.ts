@@ -20,8 +20,8 @@ const shapes = [
   { d: 10, n: 40, width: 24 }, // 289
 ];
 
-/** Every kernel that can run the activation: the WASM kernel covers relu only. */
-const kernelsFor = (activation: ActivationKind): KernelChoice[] => (activation === 'relu' ? ['js', 'wasm'] : ['js']);
+/** Every kernel that can run the activation (both cover relu and gelu). */
+const kernelsFor = (_activation: ActivationKind): KernelChoice[] => ['js', 'wasm'];
 
 function config(
   shape: { d: number; n: number; width: number },

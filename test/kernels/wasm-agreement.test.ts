@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeDataset } from '../../src/data/index.js';
-import { createJsKernel, createKernel, gradientDescent, initialParameters, TRAIN_DEFAULTS, type Kernel } from '../../src/model/index.js';
+import { createJsKernel, createKernel, gradientDescent, initialParameters, TRAIN_DEFAULTS, type ActivationKind, type Kernel } from '../../src/model/index.js';
 import { createWasmKernel, wasmUnavailableReason } from '../../src/model/kernel-wasm.js';
 import { RandomStream } from '../../src/rng/index.js';
 
@@ -25,10 +25,10 @@ function relativeL2(a: Float64Array, b: Float64Array): number {
   return Math.sqrt(diff / norm);
 }
 
-function pair(d: number, n: number, width: number, seed: number): { js: Kernel; wasm: Kernel; xTest: Float64Array } {
+function pair(d: number, n: number, width: number, seed: number, activation: ActivationKind = 'relu'): { js: Kernel; wasm: Kernel; xTest: Float64Array } {
   const data = makeDataset({ ...TRAIN_DEFAULTS, d, n, n_test: 13, data_seed: seed });
   const params = initialParameters(seed, d, width, 'kaiming_normal');
-  const shape = { d, n, width, activation: 'relu' as const };
+  const shape = { d, n, width, activation };
   const js = createJsKernel(shape);
   const wasm = createWasmKernel(shape);
   for (const kernel of [js, wasm]) {
@@ -40,15 +40,16 @@ function pair(d: number, n: number, width: number, seed: number): { js: Kernel; 
 
 describe('the WASM kernel is built and chosen', () => {
   it('build/kernel.wasm loads (npm ci builds it through "prepare")', () => {
-    expect(wasmUnavailableReason({ d: 3, n: 10, width: 4, activation: 'relu' })).toBeNull();
+    expect(wasmUnavailableReason()).toBeNull();
   });
 
-  it('auto picks wasm-skip for relu and falls back to js for gelu; explicit wasm for gelu is refused by name', () => {
+  it('auto picks wasm-skip for relu and wasm for gelu; skipping a gelu network is refused by name', () => {
     expect(createKernel('auto', { d: 2, n: 5, width: 3, activation: 'relu' }).name).toBe('wasm-skip');
     expect(createKernel('wasm', { d: 2, n: 5, width: 3, activation: 'relu' }).name).toBe('wasm');
-    expect(createKernel('auto', { d: 2, n: 5, width: 3, activation: 'gelu' }).name).toBe('js');
+    expect(createKernel('auto', { d: 2, n: 5, width: 3, activation: 'gelu' }).name).toBe('wasm');
+    expect(createKernel('wasm', { d: 2, n: 5, width: 3, activation: 'gelu' }).name).toBe('wasm');
     expect(createKernel('js', { d: 2, n: 5, width: 3, activation: 'relu' }).name).toBe('js');
-    expect(() => createKernel('wasm', { d: 2, n: 5, width: 3, activation: 'gelu' })).toThrow(/activation "relu" only, not "gelu"/);
+    expect(() => createWasmKernel({ d: 2, n: 5, width: 3, activation: 'gelu' }, { skipping: true })).toThrow(/"wasm-skip" needs activation "relu", not "gelu"/);
   });
 });
 
@@ -95,5 +96,37 @@ describe.each(SHAPES)('WASM vs TypeScript kernel at (d, n, width) = (%i, %i, %i)
     const outcomeWasm = gradientDescent(wasm, longer);
     expect(outcomeWasm.clippedEpochs).toBe(outcomeJs.clippedEpochs);
     expect(Array.from(wasm.params)).toEqual(Array.from(js.params));
+  });
+});
+
+describe.each(SHAPES)('GELU: WASM vs TypeScript kernel at (d, n, width) = (%i, %i, %i)', (d, n, width) => {
+  // The two sides' Math.exp may differ in the last bit, so GELU agrees to rounding, not bitwise.
+  it('loss, gradient, activation counts and HVPs agree to 1e-12 relative; one epoch, then 50, end within 1e-12 and 1e-10', () => {
+    const { js, wasm } = pair(d, n, width, 5 + d, 'gelu');
+    const stream = new RandomStream(['test', 'wasm-agreement-gelu', d, n, width]);
+    const direction = Float64Array.from({ length: js.layout.size }, () => stream.normal());
+    for (const lossScale of [0.5, 1]) {
+      const lossJs = js.lossAndGradient(lossScale);
+      const lossWasm = wasm.lossAndGradient(lossScale);
+      expect(Math.abs(lossWasm - lossJs) / lossJs).toBeLessThanOrEqual(1e-12);
+      expect(relativeL2(wasm.grad, js.grad)).toBeLessThanOrEqual(1e-12);
+      const countsJs = new Int32Array(width);
+      const countsWasm = new Int32Array(width);
+      js.activationCounts(countsJs);
+      wasm.activationCounts(countsWasm);
+      expect(Array.from(countsWasm)).toEqual(Array.from(countsJs));
+      const hvJs = new Float64Array(js.layout.size);
+      const hvWasm = new Float64Array(js.layout.size);
+      js.hessianVectorProduct(direction, hvJs);
+      wasm.hessianVectorProduct(direction, hvWasm);
+      expect(relativeL2(hvWasm, hvJs)).toBeLessThanOrEqual(1e-12);
+    }
+    const options = { eta: 0.3, weightDecay: 1e-3, clip: 0.5, lossScale: 0.5, epochs: 1 };
+    gradientDescent(js, options);
+    gradientDescent(wasm, options);
+    expect(relativeL2(wasm.params, js.params)).toBeLessThanOrEqual(1e-12);
+    gradientDescent(js, { ...options, epochs: 50 });
+    gradientDescent(wasm, { ...options, epochs: 50 });
+    expect(relativeL2(wasm.params, js.params)).toBeLessThanOrEqual(1e-10);
   });
 });
