@@ -234,6 +234,11 @@ function addFour(out: usize, q0: usize, q1: usize, q2: usize, q3: usize, weights
   }
 }
 
+/** out += multiple v, element-wise as in TypeScript (Lanczos: H y gets s_(m-1) w, the last step's w having no basis vector). */
+export function addMultiple(out: usize, v: usize, multiple: f64, length: i32): void {
+  addOne(out, v, multiple, length);
+}
+
 /** out += s q */
 function addOne(out: usize, q: usize, s: f64, length: i32): void {
   const sPair = f64x2.splat(s);

@@ -48,10 +48,15 @@ export interface LanczosVectors {
   divide(out: Slot, v: Slot, divisor: number): void;
   /** w -= alpha q + beta previous (the three-term recurrence). */
   subtractRecurrence(w: Slot, q: Slot, previous: Slot, alpha: number, beta: number): void;
-  /** One classical Gram-Schmidt pass of w against q_0 .. q_(count-1) (gram-schmidt.ts). */
-  gramSchmidtPass(w: Slot, count: number): void;
+  /**
+   * One classical Gram-Schmidt pass of w against q_0 .. q_(count-1) (gram-schmidt.ts); adds the
+   * coefficients q_i . w it subtracted to coefficientSums[sumsAt + i], i < count.
+   */
+  gramSchmidtPass(w: Slot, count: number, coefficientSums: Float64Array, sumsAt: number): void;
   /** out = sum_i weights[i] q_i over i < count. */
   combination(out: Slot, weights: Float64Array, count: number): void;
+  /** out += multiple v */
+  addMultiple(out: Slot, v: Slot, multiple: number): void;
   /** ||hy - theta y||^2 */
   residualNormSquared(hy: Slot, y: Slot, theta: number): number;
 }
@@ -138,8 +143,9 @@ class JsLanczosVectors implements LanczosVectors {
     for (let p = 0; p < this.size; p++) target[p] -= alpha * current[p] + beta * before[p];
   }
 
-  gramSchmidtPass(w: Slot, count: number): void {
+  gramSchmidtPass(w: Slot, count: number, coefficientSums: Float64Array, sumsAt: number): void {
     gramSchmidtPass(this.view(w), this.basis, count, this.coefficients);
+    for (let i = 0; i < count; i++) coefficientSums[sumsAt + i] += this.coefficients[i];
   }
 
   combination(out: Slot, weights: Float64Array, count: number): void {
@@ -150,6 +156,12 @@ class JsLanczosVectors implements LanczosVectors {
       const q = this.basis[i];
       for (let p = 0; p < this.size; p++) target[p] += weight * q[p];
     }
+  }
+
+  addMultiple(out: Slot, v: Slot, multiple: number): void {
+    const target = this.view(out);
+    const source = this.view(v);
+    for (let p = 0; p < this.size; p++) target[p] += multiple * source[p];
   }
 
   residualNormSquared(hy: Slot, y: Slot, theta: number): number {
@@ -253,9 +265,11 @@ class WasmLanczosVectors implements LanczosVectors {
     this.linalg.subtractRecurrence(this.at(w), this.at(q), this.at(previous), alpha, beta, this.size);
   }
 
-  gramSchmidtPass(w: Slot, count: number): void {
+  gramSchmidtPass(w: Slot, count: number, coefficientSums: Float64Array, sumsAt: number): void {
     this.checkBasis(count);
     this.linalg.gramSchmidtPass(this.at(w), this.basisAt, this.stride, count, this.coefficientsAt, this.size);
+    this.refreshViews();
+    for (let i = 0; i < count; i++) coefficientSums[sumsAt + i] += this.coefficientsView[i];
   }
 
   combination(out: Slot, weights: Float64Array, count: number): void {
@@ -263,6 +277,10 @@ class WasmLanczosVectors implements LanczosVectors {
     this.refreshViews();
     for (let i = 0; i < count; i++) this.coefficientsView[i] = weights[i];
     this.linalg.combination(this.at(out), this.basisAt, this.stride, this.coefficientsAt, count, this.size);
+  }
+
+  addMultiple(out: Slot, v: Slot, multiple: number): void {
+    this.linalg.addMultiple(this.at(out), this.at(v), multiple, this.size);
   }
 
   residualNormSquared(hy: Slot, y: Slot, theta: number): number {

@@ -20,6 +20,8 @@ export interface LinalgExports {
   subtractRecurrence(w: number, q: number, previous: number, alpha: number, beta: number, length: number): void;
   /** One classical Gram-Schmidt pass of w against basis vectors i < count (gram-schmidt.ts). */
   gramSchmidtPass(w: number, basis: number, stride: number, count: number, coefficients: number, length: number): void;
+  /** out += multiple v */
+  addMultiple(out: number, v: number, multiple: number, length: number): void;
   /** out = sum_i weights_i q_i over basis vectors i < count */
   combination(out: number, basis: number, stride: number, weights: number, count: number, length: number): void;
 }

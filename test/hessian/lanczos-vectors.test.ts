@@ -53,16 +53,23 @@ function twins(size: number, count: number, seed: number): { wasm: LanczosVector
 }
 
 describe('WASM vector routines against the plain TypeScript reference', () => {
-  it('a Gram-Schmidt pass matches gram-schmidt.ts within 1e-13 relative (counts in and out of blocks of 4)', () => {
+  it('a Gram-Schmidt pass matches gram-schmidt.ts within 1e-13 relative (counts in and out of blocks of 4), and so do the coefficients it adds up', () => {
     for (const size of sizes) {
       for (const count of [1, 3, 4, 5, 8, 13, 40]) {
-        const { wasm } = twins(size, count, 1);
+        const { wasm, js } = twins(size, count, 1);
         const w = Float64Array.from(wasm.view(RESIDUAL));
         const basis = wasm.basisViews().map((q) => Float64Array.from(q));
-        gramSchmidtPass(w, basis, count, new Float64Array(count));
-        wasm.gramSchmidtPass(RESIDUAL, count);
+        const coefficients = new Float64Array(count);
+        gramSchmidtPass(w, basis, count, coefficients);
+        // Sums start from 0.5 at an offset of 2: the pass adds q_i . w to sums[2 + i].
+        const [wasmSums, jsSums] = [0, 1].map(() => new Float64Array(count + 3).fill(0.5));
+        wasm.gramSchmidtPass(RESIDUAL, count, wasmSums, 2);
+        js.gramSchmidtPass(RESIDUAL, count, jsSums, 2);
         const scale = maxAbs(w) + (size <= count ? 1 : 0); // a pass on a complete basis leaves ~0
         expect(maxAbsDifference(wasm.view(RESIDUAL), w)).toBeLessThanOrEqual(1e-13 * scale);
+        expect(js.view(RESIDUAL)).toEqual(w);
+        expect(jsSums).toEqual(Float64Array.from([0.5, 0.5, ...coefficients.map((c) => 0.5 + c), 0.5]));
+        expect(maxAbsDifference(wasmSums, jsSums)).toBeLessThanOrEqual(1e-13 * Math.sqrt(size) * maxAbs(w));
       }
     }
   }, 20_000);
@@ -83,7 +90,7 @@ describe('WASM vector routines against the plain TypeScript reference', () => {
     }
   });
 
-  it('the recurrence update and the division round exactly as in TypeScript (bit-identical)', () => {
+  it('the recurrence update, the division and adding a multiple round exactly as in TypeScript (bit-identical)', () => {
     for (const size of sizes) {
       const { wasm, js } = twins(size, 3, 3);
       for (const v of [wasm, js]) {
@@ -91,8 +98,9 @@ describe('WASM vector routines against the plain TypeScript reference', () => {
         v.subtractRecurrence(RESIDUAL, 0, 0, 2.5, 0);
         v.divide(2, RESIDUAL, 3.3);
         v.divide(RITZ, RITZ, 0.7);
+        v.addMultiple(PRODUCT, RESIDUAL, -0.45);
       }
-      for (const slot of [RESIDUAL, RITZ, 2]) expect(wasm.view(slot)).toEqual(js.view(slot));
+      for (const slot of [RESIDUAL, RITZ, PRODUCT, 2]) expect(wasm.view(slot)).toEqual(js.view(slot));
     }
   });
 
@@ -125,7 +133,7 @@ describe('a basis orthogonalised by the WASM routines (CGS with a second pass as
       let norm = Math.sqrt(vectors.normSquared(RESIDUAL));
       for (let pass = 0; pass < 2 && j > 0; pass++) {
         if (pass === 1) secondPasses++;
-        vectors.gramSchmidtPass(RESIDUAL, j);
+        vectors.gramSchmidtPass(RESIDUAL, j, new Float64Array(j), 0);
         const before = norm;
         norm = Math.sqrt(vectors.normSquared(RESIDUAL));
         if (norm >= Math.SQRT1_2 * before) break;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import { lanczosLargest, LanczosWorkspace, tridiagonalEigen } from '../../src/hessian/index.js';
+import { lanczosLargest, LanczosWorkspace, tridiagonalEigen, type LanczosOptions } from '../../src/hessian/index.js';
 import { RandomStream } from '../../src/rng/index.js';
 
 /**
@@ -115,6 +115,62 @@ describe('lanczosLargest on operators with a known spectrum', () => {
     expect(capped.residual).toBeGreaterThan(1e-12 * Math.abs(capped.value));
   });
 
+  it('takes one product per step and none more; its residual agrees with ||H y - theta y|| from a fresh product to rounding', () => {
+    for (const backend of backends) {
+      for (const [label, spectrum] of Object.entries(cases)) {
+        for (const [tolerance, maxIterations] of [[1e-4, 300], [1e-8, 300], [0, 40], [0, 5]]) {
+          const op = knownSpectrumOperator(spectrum, 10);
+          const result = lanczosLargest(op.matvec, size, { tolerance, maxIterations, workspace: new LanczosWorkspace(size, maxIterations, { backend }) });
+          const where = `${label}, tolerance ${tolerance}, ${maxIterations} steps, ${backend}`;
+          expect(op.count(), where).toBe(result.iterations);
+          const y = Float64Array.from(result.vector);
+          const hy = new Float64Array(size);
+          op.matvec(y, hy);
+          let residualSq = 0;
+          for (let p = 0; p < size; p++) residualSq += (hy[p] - result.value * y[p]) ** 2;
+          const fresh = Math.sqrt(residualSq);
+          // H y rebuilt from what the steps subtracted differs from a fresh H y by rounding
+          // (~1e-16 |theta| here): far below any tolerance, and 1e-12 relative when the
+          // residual is well above that floor (5 steps leave it at 1e-2 to 1).
+          expect(Math.abs(result.residual - fresh), where).toBeLessThanOrEqual(1e-14 * Math.abs(result.value));
+          if (maxIterations === 5) expect(Math.abs(result.residual - fresh), where).toBeLessThanOrEqual(1e-12 * fresh);
+        }
+      }
+    }
+  });
+
+  it('the residual is explicit: on an operator that is not symmetric (so T misdescribes it) it is still ||A y - theta y||', () => {
+    const symmetric = knownSpectrumOperator(cases['well separated'], 14);
+    const stream = new RandomStream(['test', 'skew', size]);
+    const u = Float64Array.from({ length: size }, () => stream.normal() / Math.sqrt(size));
+    const v = Float64Array.from({ length: size }, () => stream.normal() / Math.sqrt(size));
+    // A = H + 0.01 (u v^T - v u^T): a skew part Lanczos's recurrence does not know of.
+    const skewed = (vec: Float64Array, out: Float64Array) => {
+      symmetric.matvec(vec, out);
+      let uDot = 0;
+      let vDot = 0;
+      for (let p = 0; p < size; p++) {
+        uDot += u[p] * vec[p];
+        vDot += v[p] * vec[p];
+      }
+      for (let p = 0; p < size; p++) out[p] += 0.01 * (u[p] * vDot - v[p] * uDot);
+    };
+    for (const backend of backends) {
+      const workspace = new LanczosWorkspace(size, 40, { backend });
+      const result = lanczosLargest(skewed, size, { tolerance: 0, maxIterations: 40, workspace });
+      // What T alone says, beta_39 |s_39|, is ~1e-16 here: only the Gram-Schmidt coefficients see the skew part.
+      const recurrenceEstimate = workspace.beta[39] * Math.abs(workspace.ritzWeights[39]);
+      const y = Float64Array.from(result.vector);
+      const ay = new Float64Array(size);
+      skewed(y, ay);
+      let residualSq = 0;
+      for (let p = 0; p < size; p++) residualSq += (ay[p] - result.value * y[p]) ** 2;
+      expect(result.residual).toBeGreaterThan(1e-5);
+      expect(result.residual).toBeGreaterThan(1e6 * recurrenceEstimate);
+      expect(Math.abs(result.residual - Math.sqrt(residualSq))).toBeLessThanOrEqual(1e-14 * Math.abs(result.value));
+    }
+  });
+
   it('runs exactly maxIterations steps with tolerance 0 and returns a unit Ritz vector', () => {
     const op = knownSpectrumOperator(cases['well separated'], 3);
     const result = lanczosLargest(op.matvec, size, { tolerance: 0, maxIterations: 40 });
@@ -169,6 +225,27 @@ describe('lanczosLargest on operators with a known spectrum', () => {
     });
   }
 
+  it('with tolerance 0 (no per-step solve), the same value, vector and residual as a tolerance too small to stop', () => {
+    for (const spectrum of Object.values(cases)) {
+      const op = knownSpectrumOperator(spectrum, 11);
+      const [none, tiny] = [0, 1e-300].map((tolerance) => lanczosLargest(op.matvec, size, { tolerance, maxIterations: 40, workspace: new LanczosWorkspace(size, 40) }));
+      expect(none.iterations).toBe(40);
+      expect(none.value).toBe(tiny.value);
+      expect(none.residual).toBe(tiny.residual);
+      expect(none.vector).toEqual(tiny.vector);
+    }
+  });
+
+  it('with or without tolerance, stops at an invariant subspace (4 distinct eigenvalues: 4 steps) with exact results', () => {
+    const op = knownSpectrumOperator(Array.from({ length: size }, (_, i) => [3, -1, 0.5, 2][i % 4]), 12);
+    for (const tolerance of [0, 1e-10]) {
+      const result = lanczosLargest(op.matvec, size, { tolerance, maxIterations: 40 });
+      expect(result.iterations).toBe(4);
+      expect(Math.abs(result.value - 3)).toBeLessThan(1e-13);
+      expect(result.residual).toBeLessThan(1e-13);
+    }
+  });
+
   it('returns exact results on an operator smaller than the step cap', () => {
     const op = knownSpectrumOperator([3, -1, 2], 6);
     const result = lanczosLargest(op.matvec, 3, { tolerance: 1e-10, maxIterations: 50 });
@@ -194,6 +271,43 @@ describe('lanczosLargest: the WASM and plain TypeScript backends', () => {
 
   it('without a workspace, the WASM backend runs when build/linalg.wasm loads', () => {
     expect(new LanczosWorkspace(size, 10).backend).toBe('wasm');
+  });
+
+  it('a workspace reused across stream keys and warm starts gives the results of a fresh one', () => {
+    const op = knownSpectrumOperator(cases['well separated'], 13);
+    const workspace = new LanczosWorkspace(size, 40);
+    const warm = knownSpectrumOperator(cases['negative dominant'], 13);
+    const warmVector = Float64Array.from(lanczosLargest(warm.matvec, size, { tolerance: 0, maxIterations: 10 }).vector);
+    const calls: Pick<LanczosOptions, 'streamKey' | 'startVector'>[] = [
+      {},
+      { streamKey: ['other'] },
+      { streamKey: ['other'], startVector: warmVector },
+      {},
+      { startVector: warmVector },
+    ];
+    const values: number[] = [];
+    for (const call of calls) {
+      const reused = lanczosLargest(op.matvec, size, { tolerance: 0, maxIterations: 6, workspace, ...call });
+      const fresh = lanczosLargest(op.matvec, size, { tolerance: 0, maxIterations: 6, ...call });
+      expect(reused.value).toBe(fresh.value);
+      expect(reused.vector).toEqual(fresh.vector);
+      values.push(reused.value);
+    }
+    // The keys and starts do matter after 6 steps: the calls differ.
+    expect(new Set(values.slice(0, 3)).size).toBe(3);
+  });
+
+  it('the random start (kept from the last call) is always the unit Philox draw of the key and size asked', () => {
+    // One step on the identity returns q_0 itself (as y).
+    const identity = (v: Float64Array, out: Float64Array) => out.set(v);
+    for (const [key, n] of [[['start'], 7], [['start'], 5], [['start'], 5], [['other'], 5], [['start'], 7]] as const) {
+      const stream = new RandomStream(key);
+      const draw = Float64Array.from({ length: n }, () => stream.normal());
+      const length = Math.sqrt(draw.reduce((sum, x) => sum + x * x, 0));
+      const result = lanczosLargest(identity, n, { tolerance: 0, maxIterations: 1, streamKey: key });
+      // y = q_0 / ||q_0|| again: equal to rounding.
+      result.vector.forEach((y, p) => expect(Math.abs(y - draw[p] / length)).toBeLessThanOrEqual(1e-15));
+    }
   });
 
   it('a workspace reused with fewer and more steps, its memory growing past the first chunk, gives the results of a fresh one', () => {
