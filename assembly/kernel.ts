@@ -93,9 +93,17 @@ export function setup(
   v128.store(base + (<usize>index << 3), value);
 }
 
-/** 0.5 (z + |z|) lane-wise: relu, exactly as the TypeScript kernel computes it. */
+/**
+ * relu lane-wise as max(z, +0): the same value as the TypeScript kernel's 0.5 (z + |z|) for
+ * every z (z > 0: z; otherwise +0, -0 included; NaN stays NaN), in one instruction.
+ */
 @inline function reluVec(z: v128): v128 {
-  return f64x2.mul(f64x2.splat(0.5), f64x2.add(z, f64x2.abs(z)));
+  return f64x2.max(z, f64x2.splat(0));
+}
+
+/** Scalar relu, as reluVec. */
+@inline function relu(z: f64): f64 {
+  return Math.max(z, 0.0);
 }
 
 /** Appends pair (i, z) at slot `live` and keeps it when z > 0 (branch-free); returns the new end. */
@@ -215,8 +223,8 @@ function forwardNeuronPair(k: i32): void {
     const zk = preActivation(wRowK, bk, i);
     const zl = preActivation(wRowL, bl, i);
     let f = f64At(prediction, i);
-    f += vk * (0.5 * (zk + Math.abs(zk)));
-    f += vl * (0.5 * (zl + Math.abs(zl)));
+    f += vk * relu(zk);
+    f += vl * relu(zl);
     setF64(prediction, i, f);
     liveK = keep(liveK, i, zk);
     liveL = keep(liveL, i, zl);
@@ -234,7 +242,7 @@ function forwardNeuron(k: i32): void {
   let live = slot0;
   for (let i = 0; i < n; i++) {
     const z = preActivation(wRow, bk, i);
-    setF64(prediction, i, f64At(prediction, i) + vk * (0.5 * (z + Math.abs(z))));
+    setF64(prediction, i, f64At(prediction, i) + vk * relu(z));
     live = keep(live, i, z);
   }
   store<i32>(liveCount + (<usize>k << 2), live - slot0);
@@ -258,10 +266,10 @@ export function forwardRelu(): void {
   const t1 = f64x2.extract_lane(dz01, 1);
   const t2 = f64x2.extract_lane(dz23, 0);
   const t3 = f64x2.extract_lane(dz23, 1);
-  const s0 = f64x2.splat(t0);
-  const s1 = f64x2.splat(t1);
-  const s2 = f64x2.splat(t2);
-  const s3 = f64x2.splat(t3);
+  const s0 = v128.shuffle<f64>(dz01, dz01, 0, 0);
+  const s1 = v128.shuffle<f64>(dz01, dz01, 1, 1);
+  const s2 = v128.shuffle<f64>(dz23, dz23, 0, 0);
+  const s3 = v128.shuffle<f64>(dz23, dz23, 1, 1);
   let j = 0;
   for (; j + 2 <= d; j += 2) {
     const offset = <usize>j << 3;
@@ -759,7 +767,7 @@ function compactColumn(k: i32): i32 {
   let live = slot0;
   for (let i = 0; i < n; i++) {
     const z = f64At(zColumn, i);
-    setF64(prediction, i, f64At(prediction, i) + vk * (0.5 * (z + Math.abs(z))));
+    setF64(prediction, i, f64At(prediction, i) + vk * relu(z));
     live = keep(live, i, z);
   }
   return live - slot0;
@@ -838,7 +846,7 @@ function reevaluate(k: i32, reach: f64): i32 {
 
 /** f_i += v_k relu(z), z kept for the live list, point i marked in the bitmap if active (1 then). */
 @inline function recordPrefixPoint(i: i32, z: f64, vk: f64): i32 {
-  setF64(prediction, i, f64At(prediction, i) + vk * (0.5 * (z + Math.abs(z))));
+  setF64(prediction, i, f64At(prediction, i) + vk * relu(z));
   setF64(zColumn, i, z);
   const isActive = <u32>(z > 0);
   const word = liveBits + (<usize>(i >> 5) << 2);
