@@ -1,15 +1,18 @@
-// WebAssembly SIMD twin of src/model/kernel-js.ts for ReLU networks (AssemblyScript, f64x2).
+// WebAssembly SIMD twin of src/model/kernel-js.ts (AssemblyScript, f64x2): ReLU networks, dense
+// and with certified work-skipping, and (last section) GELU networks.
 //
 // Built by `npm run build:wasm` (asc -O3 --runtime stub --enable simd --importMemory) into
-// build/kernel.wasm. The module owns no data: every buffer lives in the imported memory at byte
-// offsets that src/model/kernel-wasm.ts chooses and hands to `setup` once per kernel, so the
-// JavaScript side sees the same bytes through Float64Array views and nothing is copied per epoch.
+// build/kernel.wasm. The module's buffers live in the imported memory at byte offsets that
+// src/model/kernel-wasm.ts chooses (above the module's own static data) and hands to the setup
+// functions once per kernel, so the JavaScript side sees the same bytes through Float64Array
+// views and nothing is copied per epoch.
 //
 // It performs the TypeScript kernel's floating-point operations in the same order (see the
 // "Operation order" note in kernel-js.ts), only with two lanes at a time where lanes are
-// independent: two points of one pre-activation sum, two coordinates j of one gradient row.
+// independent: two points of one pre-activation sum, two coordinates j of one gradient row,
+// the even and odd coordinates of a dot product, pair positions of a four-accumulator sum.
 // Multiplies and adds stay separate (no fused multiply-add), so each lane rounds exactly as the
-// scalar code does and both kernels give bit-identical results.
+// scalar code does and for ReLU both kernels give bit-identical results.
 
 /**
  * Where the module's own static data ends (AssemblyScript's Math.exp reads lookup tables placed
