@@ -97,16 +97,16 @@ export function setup(
 }
 
 /**
- * relu lane-wise as max(z, +0): the same value as the TypeScript kernel's 0.5 (z + |z|) for
- * every z (z > 0: z; otherwise +0, -0 included; NaN stays NaN), in one instruction.
+ * relu lane-wise as the TypeScript kernel computes it, 0.5 (z + |z|). Not max(z, 0): the two
+ * differ at z = -infinity (NaN against 0), so a diverging run would end differently.
  */
 @inline function reluVec(z: v128): v128 {
-  return f64x2.max(z, f64x2.splat(0));
+  return f64x2.mul(f64x2.splat(0.5), f64x2.add(z, f64x2.abs(z)));
 }
 
 /** Scalar relu, as reluVec. */
 @inline function relu(z: f64): f64 {
-  return Math.max(z, 0.0);
+  return 0.5 * (z + Math.abs(z));
 }
 
 /** Appends pair (i, z) at slot `live` and keeps it when z > 0 (branch-free); returns the new end. */

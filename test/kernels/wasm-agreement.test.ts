@@ -130,3 +130,28 @@ describe.each(SHAPES)('GELU: WASM vs TypeScript kernel at (d, n, width) = (%i, %
     expect(relativeL2(wasm.params, js.params)).toBeLessThanOrEqual(1e-10);
   });
 });
+
+describe('non-finite parameters', () => {
+  // relu must be 0.5 (z + |z|) in every kernel: at z = -infinity it is NaN (max(z, 0) would give
+  // 0), so a run whose weights overflow ends as diverged at the same epoch whatever the kernel.
+  it('a neuron with z = -infinity at every point makes the loss NaN in the TS, WASM and skipping kernels alike', () => {
+    const { js, wasm } = pair(3, 40, 6, 17);
+    const skip = createKernel('auto', js.shape);
+    skip.loadData(...datasetOf(3, 40, 17));
+    skip.params.set(js.params);
+    for (const kernel of [js, wasm, skip]) {
+      // w_0 = 0 and b_0 = -infinity: z = -infinity everywhere (a weight alone would give +infinity too).
+      kernel.params.fill(0, 0, 3);
+      kernel.params[kernel.layout.bOffset] = -Infinity;
+      const outcome = gradientDescent(kernel, { eta: 0.1, weightDecay: 0, clip: null, lossScale: 0.5, epochs: 3 });
+      expect(kernel.name).toMatch(/^(js|wasm|wasm-skip)$/);
+      expect(outcome.status).toBe('diverged');
+      expect(outcome.divergedAt).toBe(0);
+    }
+  });
+});
+
+function datasetOf(d: number, n: number, seed: number): [Float64Array, Float64Array] {
+  const data = makeDataset({ ...TRAIN_DEFAULTS, d, n, n_test: 13, data_seed: seed });
+  return [data.xTrain, data.yTrain];
+}
