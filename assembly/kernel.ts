@@ -307,24 +307,27 @@ export function forwardRelu(): void {
   return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
 }
 
+/** Results of the last liveSums call. */
+let liveSumT: f64 = 0;
+let liveSumPhi: f64 = 0;
+
 /**
- * Neuron k's gradient over its live pairs (kernel-js.ts, neuronGradientRelu, has the order):
- * dz_a = rho_i v_k; dL/dv_k = sum rho_i z_ki, dL/db_k = sum dz_a, each in four accumulators by
- * pair position a mod 4 combined as (s0 + s2) + (s1 + s3), then the leftover pairs in turn;
- * dL/dw_k = sum dz_a x_i, four pairs at a time into the row. One pass, nothing stored per pair.
+ * The one pass over neuron k's live pairs that the gradient and both HVP sums share (kernel-js.ts,
+ * liveSums, has the order): with w_a = weights[i_a] and t_a = w_a scale, liveSumT = sum t_a and
+ * liveSumPhi = sum w_a z_ka, each in four accumulators by pair position a mod 4 combined as
+ * (s0 + s2) + (s1 + s3), then the leftover pairs in turn; the d entries at rowPtr = sum t_a x_i,
+ * four pairs at a time. Nothing is stored per pair.
  */
-function neuronGradient(k: i32, out: usize): void {
-  const vk = f64At(params, vOffset + k);
-  const vkVec = f64x2.splat(vk);
+function liveSums(k: i32, weights: usize, scale: f64, rowPtr: usize): void {
+  const scaleVec = f64x2.splat(scale);
   const slot0 = k * n;
   const live = i32At(liveCount, k);
-  const rowPtr = out + (<usize>(k * d) << 3);
   const rowBytes = <usize>d << 3;
   for (let j = 0; j < d; j++) store<f64>(rowPtr + (<usize>j << 3), 0.0);
-  let gradV01 = f64x2.splat(0);
-  let gradV23 = gradV01;
-  let gradB01 = gradV01;
-  let gradB23 = gradV01;
+  let phi01 = f64x2.splat(0);
+  let phi23 = phi01;
+  let t01 = phi01;
+  let t23 = phi01;
   let a = 0;
   for (; a + 4 <= live; a += 4) {
     const s = slot0 + a;
@@ -332,28 +335,35 @@ function neuronGradient(k: i32, out: usize): void {
     const i1 = i32At(pairIndex, s + 1);
     const i2 = i32At(pairIndex, s + 2);
     const i3 = i32At(pairIndex, s + 3);
-    const rho01 = gather2(residualWeight, i0, i1);
-    const rho23 = gather2(residualWeight, i2, i3);
-    gradV01 = f64x2.add(gradV01, f64x2.mul(rho01, vecAt(pairPhi, s)));
-    gradV23 = f64x2.add(gradV23, f64x2.mul(rho23, vecAt(pairPhi, s + 2)));
-    const dz01 = f64x2.mul(rho01, vkVec);
-    const dz23 = f64x2.mul(rho23, vkVec);
-    gradB01 = f64x2.add(gradB01, dz01);
-    gradB23 = f64x2.add(gradB23, dz23);
-    addFourInputs(rowPtr, x + <usize>i0 * rowBytes, x + <usize>i1 * rowBytes, x + <usize>i2 * rowBytes, x + <usize>i3 * rowBytes, dz01, dz23);
+    const w01 = gather2(weights, i0, i1);
+    const w23 = gather2(weights, i2, i3);
+    phi01 = f64x2.add(phi01, f64x2.mul(w01, vecAt(pairPhi, s)));
+    phi23 = f64x2.add(phi23, f64x2.mul(w23, vecAt(pairPhi, s + 2)));
+    const scaled01 = f64x2.mul(w01, scaleVec);
+    const scaled23 = f64x2.mul(w23, scaleVec);
+    t01 = f64x2.add(t01, scaled01);
+    t23 = f64x2.add(t23, scaled23);
+    addFourInputs(rowPtr, x + <usize>i0 * rowBytes, x + <usize>i1 * rowBytes, x + <usize>i2 * rowBytes, x + <usize>i3 * rowBytes, scaled01, scaled23);
   }
-  let gradV = combine4(gradV01, gradV23);
-  let gradB = combine4(gradB01, gradB23);
+  let sumPhi = combine4(phi01, phi23);
+  let sumT = combine4(t01, t23);
   for (; a < live; a++) {
     const i = i32At(pairIndex, slot0 + a);
-    const rho = f64At(residualWeight, i);
-    gradV += rho * f64At(pairPhi, slot0 + a);
-    const dz = rho * vk;
-    gradB += dz;
-    addOneInput(rowPtr, x + <usize>i * rowBytes, dz);
+    const w = f64At(weights, i);
+    sumPhi += w * f64At(pairPhi, slot0 + a);
+    const t = w * scale;
+    sumT += t;
+    addOneInput(rowPtr, x + <usize>i * rowBytes, t);
   }
-  setF64(out, bOffset + k, gradB);
-  setF64(out, vOffset + k, gradV);
+  liveSumT = sumT;
+  liveSumPhi = sumPhi;
+}
+
+/** Neuron k's gradient: with rho_i = (2c/n) r_i, dL/dw_k = sum rho_i v_k x_i, dL/db_k = sum rho_i v_k, dL/dv_k = sum rho_i z_ki. */
+function neuronGradient(k: i32, out: usize): void {
+  liveSums(k, residualWeight, f64At(params, vOffset + k), out + (<usize>(k * d) << 3));
+  setF64(out, bOffset + k, liveSumT);
+  setF64(out, vOffset + k, liveSumPhi);
 }
 
 /**
@@ -438,37 +448,11 @@ export function setupHvp(hvpSPtr: usize, hvpTPtr: usize): void {
   hvpT = hvpTPtr;
 }
 
-/** T_k and S_k of every neuron (sums ordered as in neuronGradient). */
+/** T_k and S_k of every neuron (liveSums with the residual weights, unscaled). */
 function residualSums(): void {
-  const rowBytes = <usize>d << 3;
   for (let k = 0; k < width; k++) {
-    const slot0 = k * n;
-    const live = i32At(liveCount, k);
-    const rowPtr = hvpS + (<usize>(k * d) << 3);
-    for (let j = 0; j < d; j++) store<f64>(rowPtr + (<usize>j << 3), 0.0);
-    let t01 = f64x2.splat(0);
-    let t23 = t01;
-    let a = 0;
-    for (; a + 4 <= live; a += 4) {
-      const s = slot0 + a;
-      const i0 = i32At(pairIndex, s);
-      const i1 = i32At(pairIndex, s + 1);
-      const i2 = i32At(pairIndex, s + 2);
-      const i3 = i32At(pairIndex, s + 3);
-      const rho01 = gather2(residualWeight, i0, i1);
-      const rho23 = gather2(residualWeight, i2, i3);
-      t01 = f64x2.add(t01, rho01);
-      t23 = f64x2.add(t23, rho23);
-      addFourInputs(rowPtr, x + <usize>i0 * rowBytes, x + <usize>i1 * rowBytes, x + <usize>i2 * rowBytes, x + <usize>i3 * rowBytes, rho01, rho23);
-    }
-    let t = combine4(t01, t23);
-    for (; a < live; a++) {
-      const i = i32At(pairIndex, slot0 + a);
-      const rho = f64At(residualWeight, i);
-      t += rho;
-      addOneInput(rowPtr, x + <usize>i * rowBytes, rho);
-    }
-    setF64(hvpT, k, t);
+    liveSums(k, residualWeight, 1, hvpS + (<usize>(k * d) << 3));
+    setF64(hvpT, k, liveSumT);
   }
 }
 
@@ -571,46 +555,14 @@ function neuronJvp(k: i32, vec: usize): void {
 }
 
 /**
- * The second pass for neuron k: E = sum e_i, V = sum e_i z_ki (sums ordered as in neuronGradient)
- * and R = sum e_i x_i (four pairs at a time) over the live pairs, then out_w = v_k R + dv_k S_k,
- * out_b = v_k E + dv_k T_k, out_v = V + (dw_k.S_k + db_k T_k).
+ * The second pass for neuron k: E = sum e_i, V = sum e_i z_ki and R = sum e_i x_i over the live
+ * pairs (liveSums, unscaled), then out_w = v_k R + dv_k S_k, out_b = v_k E + dv_k T_k,
+ * out_v = V + (dw_k.S_k + db_k T_k).
  */
 function neuronHvpBackward(k: i32, vec: usize, out: usize): void {
-  const slot0 = k * n;
-  const live = i32At(liveCount, k);
   const row = k * d;
   const rowPtr = out + (<usize>row << 3);
-  const rowBytes = <usize>d << 3;
-  for (let j = 0; j < d; j++) store<f64>(rowPtr + (<usize>j << 3), 0.0);
-  let sumE01 = f64x2.splat(0);
-  let sumE23 = sumE01;
-  let sumV01 = sumE01;
-  let sumV23 = sumE01;
-  let a = 0;
-  for (; a + 4 <= live; a += 4) {
-    const s = slot0 + a;
-    const i0 = i32At(pairIndex, s);
-    const i1 = i32At(pairIndex, s + 1);
-    const i2 = i32At(pairIndex, s + 2);
-    const i3 = i32At(pairIndex, s + 3);
-    const e01 = gather2(jvpWeight, i0, i1);
-    const e23 = gather2(jvpWeight, i2, i3);
-    sumE01 = f64x2.add(sumE01, e01);
-    sumE23 = f64x2.add(sumE23, e23);
-    sumV01 = f64x2.add(sumV01, f64x2.mul(e01, vecAt(pairPhi, s)));
-    sumV23 = f64x2.add(sumV23, f64x2.mul(e23, vecAt(pairPhi, s + 2)));
-    addFourInputs(rowPtr, x + <usize>i0 * rowBytes, x + <usize>i1 * rowBytes, x + <usize>i2 * rowBytes, x + <usize>i3 * rowBytes, e01, e23);
-  }
-  let sumE = combine4(sumE01, sumE23);
-  let sumV = combine4(sumV01, sumV23);
-  for (; a < live; a++) {
-    const s = slot0 + a;
-    const i = i32At(pairIndex, s);
-    const e = f64At(jvpWeight, i);
-    sumE += e;
-    sumV += e * f64At(pairPhi, s);
-    addOneInput(rowPtr, x + <usize>i * rowBytes, e);
-  }
+  liveSums(k, jvpWeight, 1, rowPtr);
   const vk = f64At(params, vOffset + k);
   const dvk = f64At(vec, vOffset + k);
   const tk = f64At(hvpT, k);
@@ -619,8 +571,8 @@ function neuronHvpBackward(k: i32, vec: usize, out: usize): void {
     const offset = <usize>j << 3;
     store<f64>(rowPtr + offset, vk * load<f64>(rowPtr + offset) + dvk * load<f64>(sRow + offset));
   }
-  setF64(out, bOffset + k, vk * sumE + dvk * tk);
-  setF64(out, vOffset + k, sumV + (dotRow(vec + (<usize>row << 3), sRow) + f64At(vec, bOffset + k) * tk));
+  setF64(out, bOffset + k, vk * liveSumT + dvk * tk);
+  setF64(out, vOffset + k, liveSumPhi + (dotRow(vec + (<usize>row << 3), sRow) + f64At(vec, bOffset + k) * tk));
 }
 
 // ---------------------------------------------------------------------------------------------

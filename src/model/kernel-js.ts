@@ -275,26 +275,27 @@ function accumulateInputs(
 }
 
 /**
- * ReLU neuron's gradient over its live pairs, in one pass: dz_a = (2c/n) r_i v_k, d/dv_k =
- * sum (2c/n) r_i z_ki and d/db_k = sum dz_a (four accumulators, see the operation order above),
- * d/dw_k = sum dz_a x_i into out[wRow..] (four pairs at a time, as accumulateInputs). Writes
- * d/db_k and d/dv_k to out[bIndex], out[vIndex].
+ * The one pass over a ReLU neuron's live pairs (from slot0) that the gradient and both HVP sums
+ * share: with w_a = weights[i_a] and t_a = w_a scale, sums[0] = sum t_a and sums[1] = sum w_a z_ka
+ * (four accumulators, see the operation order above), and out[row..row+d) = sum t_a x_i (four
+ * pairs at a time, as accumulateInputs). The gradient is (residual weights, scale v_k): the b, v
+ * and w entries; the HVP takes (jvp weights, 1) and, once per state, (residual weights, 1).
+ * Twin: liveSums in assembly/kernel.ts.
  */
-function neuronGradientRelu(
+function liveSums(
   pairIndex: Int32Array,
   pairPhi: Float64Array,
   slot0: number,
   live: number,
-  residualWeight: Float64Array,
-  vk: number,
+  weights: Float64Array,
+  scale: number,
   x: Float64Array,
   d: number,
   out: Float64Array,
-  wRow: number,
-  bIndex: number,
-  vIndex: number,
+  row: number,
+  sums: Float64Array,
 ): void {
-  for (let j = 0; j < d; j++) out[wRow + j] = 0;
+  for (let j = 0; j < d; j++) out[row + j] = 0;
   let v0 = 0;
   let v1 = 0;
   let v2 = 0;
@@ -310,36 +311,36 @@ function neuronGradientRelu(
     const i1 = pairIndex[s + 1];
     const i2 = pairIndex[s + 2];
     const i3 = pairIndex[s + 3];
-    const rho0 = residualWeight[i0];
-    const rho1 = residualWeight[i1];
-    const rho2 = residualWeight[i2];
-    const rho3 = residualWeight[i3];
-    v0 += rho0 * pairPhi[s];
-    v1 += rho1 * pairPhi[s + 1];
-    v2 += rho2 * pairPhi[s + 2];
-    v3 += rho3 * pairPhi[s + 3];
-    const t0 = rho0 * vk;
-    const t1 = rho1 * vk;
-    const t2 = rho2 * vk;
-    const t3 = rho3 * vk;
+    const w0 = weights[i0];
+    const w1 = weights[i1];
+    const w2 = weights[i2];
+    const w3 = weights[i3];
+    v0 += w0 * pairPhi[s];
+    v1 += w1 * pairPhi[s + 1];
+    v2 += w2 * pairPhi[s + 2];
+    v3 += w3 * pairPhi[s + 3];
+    const t0 = w0 * scale;
+    const t1 = w1 * scale;
+    const t2 = w2 * scale;
+    const t3 = w3 * scale;
     b0 += t0;
     b1 += t1;
     b2 += t2;
     b3 += t3;
-    addFourInputs(out, wRow, x, d, i0 * d, i1 * d, i2 * d, i3 * d, t0, t1, t2, t3);
+    addFourInputs(out, row, x, d, i0 * d, i1 * d, i2 * d, i3 * d, t0, t1, t2, t3);
   }
-  let gradV = v0 + v2 + (v1 + v3);
-  let gradB = b0 + b2 + (b1 + b3);
+  let sumPhi = v0 + v2 + (v1 + v3);
+  let sumT = b0 + b2 + (b1 + b3);
   for (; a < live; a++) {
     const i = pairIndex[slot0 + a];
-    const rho = residualWeight[i];
-    gradV += rho * pairPhi[slot0 + a];
-    const t = rho * vk;
-    gradB += t;
-    for (let j = 0; j < d; j++) out[wRow + j] += t * x[i * d + j];
+    const w = weights[i];
+    sumPhi += w * pairPhi[slot0 + a];
+    const t = w * scale;
+    sumT += t;
+    for (let j = 0; j < d; j++) out[row + j] += t * x[i * d + j];
   }
-  out[bIndex] = gradB;
-  out[vIndex] = gradV;
+  sums[0] = sumT;
+  sums[1] = sumPhi;
 }
 
 /** out[row + j] += s0 x0j + s1 x1j + s2 x2j + s3 x3j for the points whose rows start at r0..r3. */
@@ -534,8 +535,10 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
   const zColumn = new Float64Array(n);
   /** Per live pair of the neuron being processed: d(loss)/d(z_ki), then reused by the HVP. */
   const pairDz = new Float64Array(n);
-  /** Per live pair, the HVP's term of the neuron's v entry. */
+  /** Per live pair, the HVP's term of the neuron's v entry (GELU). */
   const pairVTerm = new Float64Array(n);
+  /** liveSums's two results. */
+  const pairSums = new Float64Array(2);
   const pairIndex = new Int32Array(width * n);
   const pairPhi = new Float64Array(width * n);
   const pairDphi = activation === 'gelu' ? new Float64Array(width * n) : new Float64Array(0);
@@ -622,7 +625,9 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
       const slot0 = k * n;
       const live = liveCount[k];
       if (activation === 'relu') {
-        neuronGradientRelu(pairIndex, pairPhi, slot0, live, residualWeight, params[vOffset + k], x, d, grad, k * d, bOffset + k, vOffset + k);
+        liveSums(pairIndex, pairPhi, slot0, live, residualWeight, params[vOffset + k], x, d, grad, k * d, pairSums);
+        grad[bOffset + k] = pairSums[0];
+        grad[vOffset + k] = pairSums[1];
       } else {
         grad[vOffset + k] = backwardGelu(k);
         accumulateInputs(pairIndex, slot0, live, pairDz, x, d, grad, k * d);
@@ -670,42 +675,11 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
   /** Whether residualSumS/T belong to the state of the last lossAndGradient. */
   let residualSumsReady = false;
 
-  /** residualSumS/T of the current state, ordered as neuronGradientRelu's sums (twin: residualSums in assembly/kernel.ts). */
+  /** residualSumS/T of the current state: liveSums with the residual weights, unscaled (twin: residualSums in assembly/kernel.ts). */
   function residualSums(): void {
     for (let k = 0; k < width; k++) {
-      const row = k * d;
-      const slot0 = k * n;
-      const live = liveCount[k];
-      for (let j = 0; j < d; j++) residualSumS[row + j] = 0;
-      let t0 = 0;
-      let t1 = 0;
-      let t2 = 0;
-      let t3 = 0;
-      let a = 0;
-      for (; a + 4 <= live; a += 4) {
-        const s = slot0 + a;
-        const i0 = pairIndex[s];
-        const i1 = pairIndex[s + 1];
-        const i2 = pairIndex[s + 2];
-        const i3 = pairIndex[s + 3];
-        const rho0 = residualWeight[i0];
-        const rho1 = residualWeight[i1];
-        const rho2 = residualWeight[i2];
-        const rho3 = residualWeight[i3];
-        t0 += rho0;
-        t1 += rho1;
-        t2 += rho2;
-        t3 += rho3;
-        addFourInputs(residualSumS, row, x, d, i0 * d, i1 * d, i2 * d, i3 * d, rho0, rho1, rho2, rho3);
-      }
-      let t = t0 + t2 + (t1 + t3);
-      for (; a < live; a++) {
-        const i = pairIndex[slot0 + a];
-        const rho = residualWeight[i];
-        t += rho;
-        for (let j = 0; j < d; j++) residualSumS[row + j] += rho * x[i * d + j];
-      }
-      residualSumT[k] = t;
+      liveSums(pairIndex, pairPhi, k * n, liveCount[k], residualWeight, 1, x, d, residualSumS, k * d, pairSums);
+      residualSumT[k] = pairSums[0];
     }
   }
 
@@ -716,7 +690,7 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
    *   (H vec)_w_k = v_k sum_{L_k} e_i x_i + dv_k S_k
    * with T_k = sum_{L_k} rho_i, S_k = sum_{L_k} rho_i x_i (rho_i = (2c/n) r_i): the residual term
    * depends on the state only, so it is summed once per state and a product costs two passes over
-   * the live pairs. Sums ordered as in neuronGradientRelu; dot products as dotEvenOdd.
+   * the live pairs (liveSums). Dot products as dotEvenOdd.
    */
   function hessianVectorProductRelu(vec: Float64Array, out: Float64Array): void {
     if (!residualSumsReady) {
@@ -725,47 +699,9 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
     }
     for (let k = 0; k < width; k++) {
       const row = k * d;
-      const slot0 = k * n;
-      const live = liveCount[k];
-      for (let j = 0; j < d; j++) out[row + j] = 0;
-      let e0 = 0;
-      let e1 = 0;
-      let e2 = 0;
-      let e3 = 0;
-      let v0 = 0;
-      let v1 = 0;
-      let v2 = 0;
-      let v3 = 0;
-      let a = 0;
-      for (; a + 4 <= live; a += 4) {
-        const s = slot0 + a;
-        const i0 = pairIndex[s];
-        const i1 = pairIndex[s + 1];
-        const i2 = pairIndex[s + 2];
-        const i3 = pairIndex[s + 3];
-        const w0 = jvpWeight[i0];
-        const w1 = jvpWeight[i1];
-        const w2 = jvpWeight[i2];
-        const w3 = jvpWeight[i3];
-        e0 += w0;
-        e1 += w1;
-        e2 += w2;
-        e3 += w3;
-        v0 += w0 * pairPhi[s];
-        v1 += w1 * pairPhi[s + 1];
-        v2 += w2 * pairPhi[s + 2];
-        v3 += w3 * pairPhi[s + 3];
-        addFourInputs(out, row, x, d, i0 * d, i1 * d, i2 * d, i3 * d, w0, w1, w2, w3);
-      }
-      let sumE = e0 + e2 + (e1 + e3);
-      let sumV = v0 + v2 + (v1 + v3);
-      for (; a < live; a++) {
-        const i = pairIndex[slot0 + a];
-        const w = jvpWeight[i];
-        sumE += w;
-        sumV += w * pairPhi[slot0 + a];
-        for (let j = 0; j < d; j++) out[row + j] += w * x[i * d + j];
-      }
+      liveSums(pairIndex, pairPhi, k * n, liveCount[k], jvpWeight, 1, x, d, out, row, pairSums);
+      const sumE = pairSums[0];
+      const sumV = pairSums[1];
       const vk = params[vOffset + k];
       const dvk = vec[vOffset + k];
       const tk = residualSumT[k];
