@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { builtModule } from '../wasm/build-module.js';
 
 /**
  * Lanczos's vector arithmetic in WebAssembly SIMD (assembly/linalg.ts, built into
@@ -26,45 +25,15 @@ export interface LinalgExports {
   combination(out: number, basis: number, stride: number, weights: number, count: number, length: number): void;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
-let loadError = '';
-
-/** build/linalg.wasm of this package, from src/hessian/ (tsx, tests) or dist/src/hessian/ (tsc output). */
-function wasmPath(): string | null {
-  for (const relative of ['../../build/linalg.wasm', '../../../build/linalg.wasm']) {
-    const path = fileURLToPath(new URL(relative, import.meta.url));
-    if (existsSync(path)) return path;
-  }
-  return null;
-}
-
-/** Compiles build/linalg.wasm once per process (null when it is missing or does not load). */
-function wasmModule(): WebAssembly.Module | null {
-  if (compiled !== undefined) return compiled;
-  const path = wasmPath();
-  if (path === null) {
-    loadError = 'build/linalg.wasm is missing (run `npm run build:wasm`)';
-    compiled = null;
-    return compiled;
-  }
-  try {
-    compiled = new WebAssembly.Module(readFileSync(path));
-  } catch (error) {
-    loadError = `build/linalg.wasm does not load here: ${(error as Error).message}`;
-    compiled = null;
-  }
-  return compiled;
-}
-
 /** Why the WASM linear algebra cannot run here, or null if it can. */
 export function linalgUnavailableReason(): string | null {
-  return wasmModule() === null ? loadError : null;
+  return builtModule('linalg.wasm').reason;
 }
 
 /** An instance of the module over `memory`; throws with the reason when the module is unavailable. */
 export function instantiateLinalg(memory: WebAssembly.Memory): LinalgExports {
-  const module = wasmModule();
-  if (module === null) throw new Error(`WASM linear algebra is not available: ${loadError}`);
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const built = builtModule('linalg.wasm');
+  if (built.module === null) throw new Error(`WASM linear algebra is not available: ${built.reason}`);
+  const instance = new WebAssembly.Instance(built.module, { env: { memory } });
   return instance.exports as unknown as LinalgExports;
 }

@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { builtModule } from '../wasm/build-module.js';
 import type { Kernel, KernelShape } from './kernel.js';
 import { predictNetwork } from './kernel-js.js';
 import { networkLayout } from './layout.js';
@@ -78,39 +77,9 @@ const PAGE_BYTES = 65536;
  * that the module's data ends below.
  */
 const STATIC_BYTES = PAGE_BYTES;
-let compiled: WebAssembly.Module | null | undefined;
-let loadError = '';
-
-/** build/kernel.wasm of this package, from src/model/ (tsx, tests) or dist/src/model/ (tsc output). */
-function wasmPath(): string | null {
-  for (const relative of ['../../build/kernel.wasm', '../../../build/kernel.wasm']) {
-    const path = fileURLToPath(new URL(relative, import.meta.url));
-    if (existsSync(path)) return path;
-  }
-  return null;
-}
-
-function wasmModule(): WebAssembly.Module | null {
-  if (compiled !== undefined) return compiled;
-  const path = wasmPath();
-  if (path === null) {
-    loadError = 'build/kernel.wasm is missing (run `npm run build:wasm`)';
-    compiled = null;
-    return compiled;
-  }
-  try {
-    compiled = new WebAssembly.Module(readFileSync(path));
-  } catch (error) {
-    loadError = `build/kernel.wasm does not load here: ${(error as Error).message}`;
-    compiled = null;
-  }
-  return compiled;
-}
-
 /** Why the WASM kernel cannot run here, or null if it can. */
 export function wasmUnavailableReason(): string | null {
-  if (wasmModule() === null) return loadError;
-  return null;
+  return builtModule('kernel.wasm').reason;
 }
 
 export interface WasmKernelOptions {
@@ -188,7 +157,7 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
 
   const pages = Math.max(1, Math.ceil(bytes / PAGE_BYTES));
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-  const instance = new WebAssembly.Instance(wasmModule() as WebAssembly.Module, {
+  const instance = new WebAssembly.Instance(builtModule('kernel.wasm').module as WebAssembly.Module, {
     env: {
       memory,
       abort: () => {
