@@ -125,9 +125,9 @@ export function gramSchmidtPass(w: usize, basis: usize, stride: usize, count: i3
   i = 0;
   for (; i + 4 <= count; i += 4) {
     const q0 = basis + <usize>i * stride;
-    subtractFour(w, q0, q0 + stride, q0 + 2 * stride, q0 + 3 * stride, coefficients + (<usize>i << 3), length);
+    addFour(w, q0, q0 + stride, q0 + 2 * stride, q0 + 3 * stride, coefficients + (<usize>i << 3), -1, length);
   }
-  for (; i < count; i++) subtractOne(w, basis + <usize>i * stride, f64At(coefficients, i), length);
+  for (; i < count; i++) addOne(w, basis + <usize>i * stride, -f64At(coefficients, i), length);
 }
 
 /**
@@ -165,37 +165,6 @@ function dotFour(w: usize, q0: usize, q1: usize, q2: usize, q3: usize, out: usiz
   setF64(out, 3, d3);
 }
 
-/** w -= c0 q0 + c1 q1 + c2 q2 + c3 q3 with c = coefficients[0..4), summed left to right as in gram-schmidt.ts. */
-function subtractFour(w: usize, q0: usize, q1: usize, q2: usize, q3: usize, coefficients: usize, length: i32): void {
-  const c0 = f64At(coefficients, 0);
-  const c1 = f64At(coefficients, 1);
-  const c2 = f64At(coefficients, 2);
-  const c3 = f64At(coefficients, 3);
-  const c0Pair = f64x2.splat(c0);
-  const c1Pair = f64x2.splat(c1);
-  const c2Pair = f64x2.splat(c2);
-  const c3Pair = f64x2.splat(c3);
-  let p = 0;
-  for (; p + 2 <= length; p += 2) {
-    let step = f64x2.add(f64x2.mul(c0Pair, pairAt(q0, p)), f64x2.mul(c1Pair, pairAt(q1, p)));
-    step = f64x2.add(step, f64x2.mul(c2Pair, pairAt(q2, p)));
-    step = f64x2.add(step, f64x2.mul(c3Pair, pairAt(q3, p)));
-    setPair(w, p, f64x2.sub(pairAt(w, p), step));
-  }
-  if (p < length) {
-    const step = c0 * f64At(q0, p) + c1 * f64At(q1, p) + c2 * f64At(q2, p) + c3 * f64At(q3, p);
-    setF64(w, p, f64At(w, p) - step);
-  }
-}
-
-/** w -= c q */
-function subtractOne(w: usize, q: usize, c: f64, length: i32): void {
-  const cPair = f64x2.splat(c);
-  let p = 0;
-  for (; p + 2 <= length; p += 2) setPair(w, p, f64x2.sub(pairAt(w, p), f64x2.mul(cPair, pairAt(q, p))));
-  if (p < length) setF64(w, p, f64At(w, p) - c * f64At(q, p));
-}
-
 /**
  * out = sum_i weights_i q_i over basis vectors i < count (the Ritz vector y = Q s): out is
  * cleared, then four basis vectors are added per sweep, out += ((s0 q0 + s1 q1) + s2 q2) + s3 q3,
@@ -206,17 +175,21 @@ export function combination(out: usize, basis: usize, stride: usize, weights: us
   let i = 0;
   for (; i + 4 <= count; i += 4) {
     const q0 = basis + <usize>i * stride;
-    addFour(out, q0, q0 + stride, q0 + 2 * stride, q0 + 3 * stride, weights + (<usize>i << 3), length);
+    addFour(out, q0, q0 + stride, q0 + 2 * stride, q0 + 3 * stride, weights + (<usize>i << 3), 1, length);
   }
   for (; i < count; i++) addOne(out, basis + <usize>i * stride, f64At(weights, i), length);
 }
 
-/** out += s0 q0 + s1 q1 + s2 q2 + s3 q3 with s = weights[0..4). */
-function addFour(out: usize, q0: usize, q1: usize, q2: usize, q3: usize, weights: usize, length: i32): void {
-  const s0 = f64At(weights, 0);
-  const s1 = f64At(weights, 1);
-  const s2 = f64At(weights, 2);
-  const s3 = f64At(weights, 3);
+/**
+ * out += s0 q0 + s1 q1 + s2 q2 + s3 q3 with s = sign * weights[0..4), summed left to right as in
+ * gram-schmidt.ts. With sign -1 it is the Gram-Schmidt subtraction: negating every weight negates
+ * the sum exactly, so out + (-step) rounds as out - step.
+ */
+function addFour(out: usize, q0: usize, q1: usize, q2: usize, q3: usize, weights: usize, sign: f64, length: i32): void {
+  const s0 = sign * f64At(weights, 0);
+  const s1 = sign * f64At(weights, 1);
+  const s2 = sign * f64At(weights, 2);
+  const s3 = sign * f64At(weights, 3);
   const s0Pair = f64x2.splat(s0);
   const s1Pair = f64x2.splat(s1);
   const s2Pair = f64x2.splat(s2);
