@@ -261,6 +261,50 @@ export function forwardRelu(): void {
 }
 
 /**
+ * Predictions of the current parameters on `count` points (a multiple of 8) stored transposed
+ * at pointsT (coordinate j of point i at pointsT + 8 (j count + i)): out[i] = beta + sum_k v_k
+ * relu(z_ki) with z = b + w_0 x_0 + w_1 x_1 + ... , ascending k and j, the operations and order
+ * of predictNetwork in kernel-js.ts, so both give the same bits. Eight points at a time, their
+ * eight sums in four vectors kept in registers across all neurons.
+ */
+export function predictRelu(pointsT: usize, count: i32, out: usize): void {
+  const beta = f64x2.splat(f64At(params, betaOffset));
+  const columnBytes = <usize>count << 3;
+  for (let i = 0; i < count; i += 8) {
+    let f0 = beta;
+    let f1 = beta;
+    let f2 = beta;
+    let f3 = beta;
+    const block = pointsT + (<usize>i << 3);
+    for (let k = 0; k < width; k++) {
+      const wRow = params + (<usize>(k * d) << 3);
+      let z0 = v128.load64_splat(params + (<usize>(bOffset + k) << 3));
+      let z1 = z0;
+      let z2 = z0;
+      let z3 = z0;
+      let column = block;
+      for (let j = 0; j < d; j++) {
+        const w = v128.load64_splat(wRow + (<usize>j << 3));
+        z0 = f64x2.add(z0, f64x2.mul(w, v128.load(column)));
+        z1 = f64x2.add(z1, f64x2.mul(w, v128.load(column, 16)));
+        z2 = f64x2.add(z2, f64x2.mul(w, v128.load(column, 32)));
+        z3 = f64x2.add(z3, f64x2.mul(w, v128.load(column, 48)));
+        column += columnBytes;
+      }
+      const vk = v128.load64_splat(params + (<usize>(vOffset + k) << 3));
+      f0 = f64x2.add(f0, f64x2.mul(vk, reluVec(z0)));
+      f1 = f64x2.add(f1, f64x2.mul(vk, reluVec(z1)));
+      f2 = f64x2.add(f2, f64x2.mul(vk, reluVec(z2)));
+      f3 = f64x2.add(f3, f64x2.mul(vk, reluVec(z3)));
+    }
+    setVec(out, i, f0);
+    setVec(out, i + 2, f1);
+    setVec(out, i + 4, f2);
+    setVec(out, i + 6, f3);
+  }
+}
+
+/**
  * row_j += s0 x0j + s1 x1j + s2 x2j + s3 x3j for the four points at p0..p3 (row-major inputs),
  * two coordinates j per vector, the odd last one alone: one step of a gradient row's sum.
  */

@@ -41,6 +41,7 @@ interface KernelExports {
   ): void;
   lossAndGradientRelu(lossScale: number, skipping: number): number;
   hessianVectorProductRelu(vec: number, out: number, lossScale: number): void;
+  predictRelu(pointsT: number, count: number, out: number): void;
   setupGelu(pairDphi: number, pairD2phi: number, positiveCount: number, column: number, pairTerm: number, pairVTerm: number): void;
   lossAndGradientGelu(lossScale: number): number;
   hessianVectorProductGelu(vec: number, out: number, lossScale: number): void;
@@ -70,6 +71,8 @@ interface KernelExports {
   skipPairsEvaluated(): number;
 }
 
+/** Points per predictRelu call (a multiple of 8). */
+const PREDICT_CHUNK = 512;
 const PAGE_BYTES = 65536;
 /**
  * Bytes at the bottom of the memory left to the module's static data (the lookup tables of
@@ -124,6 +127,9 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   const packTablesAt = reserve(320, 1);
   const hvpSAt = reserve(width * d, 8);
   const hvpTAt = reserve(width, 8);
+  // Points predicted by predictRelu, a chunk at a time (transposed inputs, outputs).
+  const predictPointsTAt = reserve(gelu ? 0 : PREDICT_CHUNK * d, 8);
+  const predictOutAt = reserve(gelu ? 0 : PREDICT_CHUNK, 8);
   // Skipping state (kernel-skip.ts), reserved only when asked for.
   const skipWidth = skipping ? width : 0;
   const skipAt = [
@@ -209,6 +215,25 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
     out.set(outView);
   }
 
+  const predictPointsT = new Float64Array(buffer, predictPointsTAt, gelu ? 0 : PREDICT_CHUNK * d);
+  const predictOut = new Float64Array(buffer, predictOutAt, gelu ? 0 : PREDICT_CHUNK);
+
+  /** ReLU predictions in WASM (predictNetwork's operations and order), PREDICT_CHUNK points at a time. */
+  function predictRelu(points: Float64Array, count: number, out: Float64Array): Float64Array {
+    for (let start = 0; start < count; start += PREDICT_CHUNK) {
+      const chunk = Math.min(PREDICT_CHUNK, count - start);
+      const padded = Math.ceil(chunk / 8) * 8; // the kernel takes eight points at a time; the padding's outputs are dropped
+      for (let j = 0; j < d; j++) {
+        const column = j * padded;
+        for (let i = 0; i < chunk; i++) predictPointsT[column + i] = points[(start + i) * d + j];
+        predictPointsT.fill(0, column + chunk, column + padded);
+      }
+      wasm.predictRelu(predictPointsTAt, padded, predictOutAt);
+      out.set(predictOut.subarray(0, chunk), start);
+    }
+    return out;
+  }
+
   return {
     name,
     shape,
@@ -221,7 +246,7 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
     gradientNormSquared: () => wasm.gradientNormSquared(size),
     descend: (eta, scale, weightDecay) => wasm.descend(size, eta, scale, weightDecay),
     activationCounts: (out) => out.set(positiveCount),
-    predict: (points, count, out) => predictNetwork(params, layout, activation, points, count, out),
+    predict: (points, count, out) => (gelu ? predictNetwork(params, layout, activation, points, count, out) : predictRelu(points, count, out)),
     pairsEvaluated: () => (skipping ? wasm.skipPairsEvaluated() : densePasses * n * width),
     dispose() {},
   };
