@@ -332,9 +332,15 @@ export function predictRelu(pointsT: usize, count: i32, out: usize): void {
   }
 }
 
-/** row_j += t x_ij (one leftover pair). */
+/** row_j += t x_ij (one leftover pair), two coordinates j per vector, the odd last one alone. */
 @inline function addOneInput(rowPtr: usize, p: usize, t: f64): void {
-  for (let j = 0; j < d; j++) {
+  const tVec = f64x2.splat(t);
+  let j = 0;
+  for (; j + 2 <= d; j += 2) {
+    const offset = <usize>j << 3;
+    v128.store(rowPtr + offset, f64x2.add(v128.load(rowPtr + offset), f64x2.mul(tVec, v128.load(p + offset))));
+  }
+  if (j < d) {
     const offset = <usize>j << 3;
     store<f64>(rowPtr + offset, load<f64>(rowPtr + offset) + t * load<f64>(p + offset));
   }
