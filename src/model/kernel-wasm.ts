@@ -15,6 +15,7 @@ import { networkLayout } from './layout.js';
  *   x (n x d row-major), xT (d x n), y, prediction, residualWeight, jvpWeight (n each)
  *   pairIndex (K x n int32), pairPhi (K x n doubles), liveCount (K int32), packing patterns (320 bytes)
  *   hvpS (K x d), hvpT (K): the HVP's residual sums of the current state (assembly/kernel.ts)
+ *   ReLU: PREDICT_CHUNK test points transposed (d x PREDICT_CHUNK) and their predictions
  *   with skipping: anchors, margin-sorted point lists (assembly/kernel.ts), zColumn, liveBits
  *   GELU: phi' and phi'' per pair (K x n each), positive counts (K), three columns (n)
  * It performs the TypeScript kernel's operations in the same order, so for ReLU both give
