@@ -417,13 +417,10 @@ function neuronGradient(k: i32, out: usize): void {
 }
 
 /**
- * Loss c/n sum r^2 and its gradient into grad, after a dense forward pass or (skipping = 1) the
- * certified skipping one; both leave the same live pairs, so the rest is shared.
+ * After a forward pass, for either activation: rho_i = (2c/n) r_i into residualWeight, their sum
+ * (dL/dbeta) into grad; returns sum r_i^2.
  */
-export function lossAndGradientRelu(lossScale: f64, skipping: i32): f64 {
-  hvpStateReady = 0;
-  if (skipping) forwardSkipRelu();
-  else forwardRelu();
+function residualWeights(lossScale: f64): f64 {
   const coefficient = (2 * lossScale) / <f64>n;
   let sumSquares: f64 = 0;
   let gradBeta: f64 = 0;
@@ -435,6 +432,18 @@ export function lossAndGradientRelu(lossScale: f64, skipping: i32): f64 {
     gradBeta += weight;
   }
   setF64(grad, betaOffset, gradBeta);
+  return sumSquares;
+}
+
+/**
+ * Loss c/n sum r^2 and its gradient into grad, after a dense forward pass or (skipping = 1) the
+ * certified skipping one; both leave the same live pairs, so the rest is shared.
+ */
+export function lossAndGradientRelu(lossScale: f64, skipping: i32): f64 {
+  hvpStateReady = 0;
+  if (skipping) forwardSkipRelu();
+  else forwardRelu();
+  const sumSquares = residualWeights(lossScale);
   for (let k = 0; k < width; k++) neuronGradient(k, grad);
   return lossScale * (sumSquares / <f64>n);
 }
@@ -1158,17 +1167,7 @@ function sumInFour(values: usize): f64 {
 /** Loss and gradient of a GELU network (kernel-js.ts: lossAndGradient with backwardGelu). */
 export function lossAndGradientGelu(lossScale: f64): f64 {
   forwardGelu();
-  const coefficient = (2 * lossScale) / <f64>n;
-  let sumSquares: f64 = 0;
-  let gradBeta: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    const r = f64At(prediction, i) - f64At(y, i);
-    sumSquares += r * r;
-    const weight = coefficient * r;
-    setF64(residualWeight, i, weight);
-    gradBeta += weight;
-  }
-  setF64(grad, betaOffset, gradBeta);
+  const sumSquares = residualWeights(lossScale);
   for (let k = 0; k < width; k++) {
     const vk = f64At(params, vOffset + k);
     const slot0 = k * n;
