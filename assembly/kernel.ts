@@ -171,14 +171,26 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
   return live + <i32>popcnt(m3);
 }
 
-/** Forward of neurons k and k+1 over all points; writes their live pairs and counts. */
-function forwardNeuronPair(k: i32): void {
+/** f + v_k relu(z_k), then + v_l relu(z_l) when `two` (lane-wise; ascending k, as every forward sums). */
+@inline function addTerms(f: v128, vk: v128, zk: v128, two: bool, vl: v128, zl: v128): v128 {
+  const withK = f64x2.add(f, f64x2.mul(vk, reluVec(zk)));
+  return two ? f64x2.add(withK, f64x2.mul(vl, reluVec(zl))) : withK;
+}
+
+/**
+ * Forward of neuron k over all points, and of k + 1 too when `two`: f_i += v_k relu(z_ki) (then
+ * + v_{k+1} relu(z_k+1,i)), the live pairs and counts written; with `zOut` != 0, z_ki of every
+ * point stored there as well (a re-evaluation sorts them). Eight points per iteration, each
+ * neuron's z in four vectors; `two` and `zOut` are constants where this is inlined, so each use
+ * compiles to its own loop without the other's work.
+ */
+@inline function forwardColumns(k: i32, two: bool, zOut: usize): void {
   const wRowK = k * d;
   const wRowL = wRowK + d;
   const bk = f64At(params, bOffset + k);
-  const bl = f64At(params, bOffset + k + 1);
+  const bl = two ? f64At(params, bOffset + k + 1) : 0;
   const vk = f64At(params, vOffset + k);
-  const vl = f64At(params, vOffset + k + 1);
+  const vl = two ? f64At(params, vOffset + k + 1) : 0;
   const vkVec = f64x2.splat(vk);
   const vlVec = f64x2.splat(vl);
   const slotK = k * n;
@@ -198,7 +210,7 @@ function forwardNeuronPair(k: i32): void {
     let column = xT + (<usize>i << 3);
     for (let j = 0; j < d; j++) {
       const wk = v128.load_splat<f64>(params + (<usize>(wRowK + j) << 3));
-      const wl = v128.load_splat<f64>(params + (<usize>(wRowL + j) << 3));
+      const wl = two ? v128.load_splat<f64>(params + (<usize>(wRowL + j) << 3)) : vlVec;
       const x0 = v128.load(column);
       const x1 = v128.load(column, 16);
       const x2 = v128.load(column, 32);
@@ -207,48 +219,54 @@ function forwardNeuronPair(k: i32): void {
       zk1 = f64x2.add(zk1, f64x2.mul(wk, x1));
       zk2 = f64x2.add(zk2, f64x2.mul(wk, x2));
       zk3 = f64x2.add(zk3, f64x2.mul(wk, x3));
-      zl0 = f64x2.add(zl0, f64x2.mul(wl, x0));
-      zl1 = f64x2.add(zl1, f64x2.mul(wl, x1));
-      zl2 = f64x2.add(zl2, f64x2.mul(wl, x2));
-      zl3 = f64x2.add(zl3, f64x2.mul(wl, x3));
+      if (two) {
+        zl0 = f64x2.add(zl0, f64x2.mul(wl, x0));
+        zl1 = f64x2.add(zl1, f64x2.mul(wl, x1));
+        zl2 = f64x2.add(zl2, f64x2.mul(wl, x2));
+        zl3 = f64x2.add(zl3, f64x2.mul(wl, x3));
+      }
       column += <usize>n << 3;
     }
-    setVec(prediction, i, f64x2.add(f64x2.add(vecAt(prediction, i), f64x2.mul(vkVec, reluVec(zk0))), f64x2.mul(vlVec, reluVec(zl0))));
-    setVec(prediction, i + 2, f64x2.add(f64x2.add(vecAt(prediction, i + 2), f64x2.mul(vkVec, reluVec(zk1))), f64x2.mul(vlVec, reluVec(zl1))));
-    setVec(prediction, i + 4, f64x2.add(f64x2.add(vecAt(prediction, i + 4), f64x2.mul(vkVec, reluVec(zk2))), f64x2.mul(vlVec, reluVec(zl2))));
-    setVec(prediction, i + 6, f64x2.add(f64x2.add(vecAt(prediction, i + 6), f64x2.mul(vkVec, reluVec(zk3))), f64x2.mul(vlVec, reluVec(zl3))));
+    setVec(prediction, i, addTerms(vecAt(prediction, i), vkVec, zk0, two, vlVec, zl0));
+    setVec(prediction, i + 2, addTerms(vecAt(prediction, i + 2), vkVec, zk1, two, vlVec, zl1));
+    setVec(prediction, i + 4, addTerms(vecAt(prediction, i + 4), vkVec, zk2, two, vlVec, zl2));
+    setVec(prediction, i + 6, addTerms(vecAt(prediction, i + 6), vkVec, zk3, two, vlVec, zl3));
+    if (zOut != 0) {
+      setVec(zOut, i, zk0);
+      setVec(zOut, i + 2, zk1);
+      setVec(zOut, i + 4, zk2);
+      setVec(zOut, i + 6, zk3);
+    }
     const points0 = i32x4.add(i32x4.splat(i), i32x4(0, 1, 2, 3));
     const points1 = i32x4.add(points0, i32x4.splat(4));
     liveK = packEight(liveK, points0, points1, zk0, zk1, zk2, zk3);
-    liveL = packEight(liveL, points0, points1, zl0, zl1, zl2, zl3);
+    if (two) liveL = packEight(liveL, points0, points1, zl0, zl1, zl2, zl3);
   }
   for (; i < n; i++) {
     const zk = preActivation(wRowK, bk, i);
-    const zl = preActivation(wRowL, bl, i);
     let f = f64At(prediction, i);
     f += vk * relu(zk);
-    f += vl * relu(zl);
-    setF64(prediction, i, f);
     liveK = keep(liveK, i, zk);
-    liveL = keep(liveL, i, zl);
+    if (zOut != 0) setF64(zOut, i, zk);
+    if (two) {
+      const zl = preActivation(wRowL, bl, i);
+      f += vl * relu(zl);
+      liveL = keep(liveL, i, zl);
+    }
+    setF64(prediction, i, f);
   }
   store<i32>(liveCount + (<usize>k << 2), liveK - slotK);
-  store<i32>(liveCount + (<usize>(k + 1) << 2), liveL - slotL);
+  if (two) store<i32>(liveCount + (<usize>(k + 1) << 2), liveL - slotL);
 }
 
-/** Forward of the last neuron when the width is odd. */
+/** Forward of neurons k and k+1 over all points; writes their live pairs and counts. */
+function forwardNeuronPair(k: i32): void {
+  forwardColumns(k, true, 0);
+}
+
+/** Forward of neuron k alone (the last one of an odd width; a lone busy neuron of the skipping pass). */
 function forwardNeuron(k: i32): void {
-  const wRow = k * d;
-  const bk = f64At(params, bOffset + k);
-  const vk = f64At(params, vOffset + k);
-  const slot0 = k * n;
-  let live = slot0;
-  for (let i = 0; i < n; i++) {
-    const z = preActivation(wRow, bk, i);
-    setF64(prediction, i, f64At(prediction, i) + vk * relu(z));
-    live = keep(live, i, z);
-  }
-  store<i32>(liveCount + (<usize>k << 2), live - slot0);
+  forwardColumns(k, false, 0);
 }
 
 /** f(x_i) for every training point, and the live pairs of every neuron. */
@@ -769,24 +787,6 @@ function rowTimesInputs(weights: usize, row: i32, bias: f64, out: usize): void {
   }
 }
 
-/** zColumn[i] = z_ki for every point. */
-function allPreActivations(k: i32): void {
-  rowTimesInputs(params, k * d, f64At(params, bOffset + k), zColumn);
-}
-
-/** From zColumn (all points): f_i += v_k relu(z) and the live pairs, exactly as the dense pass. */
-function compactColumn(k: i32): i32 {
-  const vk = f64At(params, vOffset + k);
-  const slot0 = k * n;
-  let live = slot0;
-  for (let i = 0; i < n; i++) {
-    const z = f64At(zColumn, i);
-    setF64(prediction, i, f64At(prediction, i) + vk * relu(z));
-    live = keep(live, i, z);
-  }
-  return live - slot0;
-}
-
 /** One gapped insertion-sort pass over the list from slot0 (Shell sort by margin). */
 function shellPass(slot0: i32, count: i32, gap: i32): void {
   for (let a = slot0 + gap; a < slot0 + count; a++) {
@@ -803,7 +803,6 @@ function shellPass(slot0: i32, count: i32, gap: i32): void {
   }
 }
 
-/** Full evaluation with a new anchor and margin-sorted list; returns the live count. */
 /**
  * Full evaluation with a new anchor. Points with margin <= reach go first, sorted by margin;
  * the others follow unsorted (they stay certified while the bound is below reach, and the
@@ -811,7 +810,7 @@ function shellPass(slot0: i32, count: i32, gap: i32): void {
  */
 function reevaluate(k: i32, reach: f64): i32 {
   const wRow = k * d;
-  allPreActivations(k);
+  forwardColumns(k, false, zColumn);
   const slot0 = k * n;
   let near = slot0;
   let far = slot0 + n;
@@ -855,7 +854,7 @@ function reevaluate(k: i32, reach: f64): i32 {
   store<i32>(anchored + (<usize>k << 2), 1);
   setF64(wasted, k, 0);
   pairsEvaluated += <f64>n;
-  return compactColumn(k);
+  return i32At(liveCount, k);
 }
 
 /** f_i += v_k relu(z), z kept for the live list, point i marked in the bitmap if active (1 then). */
@@ -995,8 +994,8 @@ export function forwardSkipRelu(): void {
     let live: i32;
     if (denseMode(k)) {
       // Busy or fast-moving neuron: the vectorised full pass; its list would go stale.
-      allPreActivations(k);
-      live = compactColumn(k);
+      forwardNeuron(k);
+      live = i32At(liveCount, k);
       pairsEvaluated += <f64>n;
       store<i32>(anchored + (<usize>k << 2), 0);
     } else if (i32At(anchored, k) == 0) {

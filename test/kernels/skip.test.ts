@@ -17,9 +17,9 @@ const SKIPPING = {
 };
 let skippingName: keyof typeof SKIPPING = 'js-skip';
 
-function kernels(params: Float64Array, seed = 1): { dense: Kernel; skip: Kernel } {
-  const data = makeDataset({ ...TRAIN_DEFAULTS, d: D, n: N, n_test: 10, data_seed: seed });
-  const shape = { d: D, n: N, width: WIDTH, activation: 'relu' as const };
+function kernels(params: Float64Array, seed = 1, [d, n, width] = [D, N, WIDTH]): { dense: Kernel; skip: Kernel } {
+  const data = makeDataset({ ...TRAIN_DEFAULTS, d, n, n_test: 10, data_seed: seed });
+  const shape = { d, n, width, activation: 'relu' as const };
   const dense = createJsKernel(shape);
   const skip = SKIPPING[skippingName](shape);
   for (const kernel of [dense, skip]) {
@@ -100,6 +100,18 @@ describe.each(Object.keys(SKIPPING) as Array<keyof typeof SKIPPING>)('%s (certif
     const options = { eta: 0.2, weightDecay: 1e-3, clip: 0.3, lossScale: 0.5 };
     runSideBySide(dense, skip, options, 500);
     expectSameState(dense, skip);
+  });
+
+  it('bitwise at an odd width and a point count off the eight-point blocks (lone full-pass neurons, leftover points)', () => {
+    const shape: [number, number, number] = [3, 45, 37];
+    const { dense, skip } = kernels(initialParameters(9, shape[0], shape[2], 'kaiming_normal'), 4, shape);
+    runSideBySide(dense, skip, E1, 600);
+    expect(Array.from(skip.grad)).toEqual(Array.from(dense.grad));
+    const counts = [new Int32Array(shape[2]), new Int32Array(shape[2])];
+    dense.activationCounts(counts[0]);
+    skip.activationCounts(counts[1]);
+    expect(Array.from(counts[1])).toEqual(Array.from(counts[0]));
+    expect(skip.pairsEvaluated!()).toBeLessThan(dense.pairsEvaluated!());
   });
 
   it('stays exact when the caller replaces the parameters between epochs', () => {
