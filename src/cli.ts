@@ -6,9 +6,7 @@
 import yargs, { type Argv } from 'yargs';
 import { SpecError } from './spec/index.js';
 import { parseShard, type ShardSelector } from './spec/shard.js';
-import { inspectDirectory } from './sweep/inspect.js';
 import { toolVersion } from './sweep/manifest.js';
-import { mergeDirectories } from './sweep/merge.js';
 import { UsageError } from './sweep/output-dir.js';
 import { defaultWorkers, runSweep } from './sweep/run.js';
 
@@ -94,7 +92,8 @@ function parser(argv: string[], setExit: (code: number) => void): Argv {
           .positional('dirs', { type: 'string', array: true, describe: 'shard output directories' })
           .option('out', { type: 'string', demandOption: true, describe: 'merged output directory (new)' })
           .option('allow-mixed-versions', { type: 'boolean', default: false, describe: 'merge shards made by different versions of the tool' }),
-      (args) => {
+      async (args) => {
+        const { mergeDirectories } = await import('./sweep/merge.js');
         const { tasks } = mergeDirectories({
           inputs: (args.dirs ?? []).map(String),
           out: requireString('--out', args.out),
@@ -108,7 +107,8 @@ function parser(argv: string[], setExit: (code: number) => void): Argv {
       'inspect <dir>',
       'status and provenance of an output directory: tasks done, failed and missing, and what a resume would run',
       (y) => y.positional('dir', { type: 'string', describe: 'output directory' }),
-      (args) => {
+      async (args) => {
+        const { inspectDirectory } = await import('./sweep/inspect.js');
         process.stdout.write(`${inspectDirectory(requireString('dir', args.dir))}\n`);
         setExit(0);
       },
