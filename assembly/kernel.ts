@@ -60,6 +60,7 @@ export function setup(
   d = dIn;
   n = nIn;
   width = widthIn;
+  busy = busyThreshold(d);
   params = paramsPtr;
   grad = gradPtr;
   x = xPtr;
@@ -663,18 +664,28 @@ function neuronHvpBackward(k: i32, vec: usize, out: usize): void {
 // When delta_k + slack passes the reach, the neuron is evaluated in full again. The active pairs found are put back in
 // ascending i through a bitmap of the n points, so the live pairs are those of the dense pass.
 // A neuron is evaluated in full again (new anchor, new sorted list) once the inactive pairs it
-// evaluated since its anchor add up to more than WASTE_BUDGET n. A neuron live on more than n/BUSY
-// points, or whose prefix grew past n/FAST (it moves fast), takes the vectorised full pass instead
-// (two such neighbours share the dense two-neuron pass) and keeps no list: for `backoff` epochs,
-// doubled each time this happens and halved at each regular re-evaluation. A gathered pair costs
-// about three times a pair of the vectorised pass, hence BUSY = FAST = 8 (measured: with 4, an
-// E2 network at eta 0.2 evaluated 41% of its pairs and ran 25% slower than dense).
+// evaluated since its anchor add up to more than WASTE_BUDGET n. A neuron live on more than
+// n/busy points, or whose prefix grew past n/busy (it moves fast), takes the vectorised full pass
+// instead (two such neighbours share the dense two-neuron pass) and keeps no list: for `backoff`
+// epochs, doubled each time this happens and halved at each regular re-evaluation.
 
 /** Inactive evaluations, in units of n, that a neuron may spend before it is evaluated in full again. */
 const WASTE_BUDGET: i32 = 4;
-/** A neuron live on more than n / BUSY points, or whose prefix reaches n / FAST, takes full passes. */
-const BUSY: i32 = 8;
-const FAST: i32 = 8;
+/**
+ * A neuron live on more than n / busy points, or whose prefix reaches n / busy, takes full passes.
+ * A gathered pair costs more, against a pair of the vectorised pass, the larger d is: its d
+ * products are scalar, where the pass does two per vector and spends the same fixed work per pair
+ * (packing, ReLU, the prediction) at any d. Measured on E2-like GD runs (eta 0.2, half-MSE, width
+ * 4n, n = 256, 2000 epochs, 2 seeds each): busy = 4 ran 4 to 13% faster than 8 for d = 1 to 4 and
+ * 3 to 5% slower at d = 5 (and, before the lone full pass was vectorised, 25% slower than dense on
+ * an E2 network at d = 5). setup() sets it from d.
+ */
+let busy: i32 = 8;
+
+/** busy for inputs of dimension d (see there). */
+function busyThreshold(d: i32): i32 {
+  return d < 5 ? 4 : 8;
+}
 let radius: f64 = 0;
 let pairsEvaluated: f64 = 0;
 let anchorW: usize = 0; // K x d
@@ -973,7 +984,7 @@ function certifiedBound(k: i32): f64 {
 }
 
 @inline function denseMode(k: i32): bool {
-  return i32At(liveCount, k) * BUSY > n || epoch < f64At(denseUntil, k);
+  return i32At(liveCount, k) * busy > n || epoch < f64At(denseUntil, k);
 }
 
 /** The skipping forward pass: same prediction and live pairs as forwardRelu. */
@@ -1016,9 +1027,9 @@ export function forwardSkipRelu(): void {
         live = 0;
       } else {
         live = evaluatePrefix(k, limit);
-        // Gathering n/FAST points costs about a vectorised full pass: this neuron moves too
+        // Gathering n/busy points costs about a vectorised full pass: this neuron moves too
         // fast for its list; give it full passes for a while, longer each time it happens.
-        if (lastEvaluated * FAST > n) {
+        if (lastEvaluated * busy > n) {
           const h = f64At(backoff, k);
           setF64(denseUntil, k, epoch + h);
           setF64(backoff, k, Math.min(1024, 2 * h));
