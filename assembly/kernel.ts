@@ -35,7 +35,13 @@ let prediction: usize = 0;
 let residualWeight: usize = 0;
 let jvpWeight: usize = 0;
 let pairIndex: usize = 0; // i32, K x n
+// z of neuron k's points: after a forward pass at slot k*n + i for point i (every point of a full
+// pass, the evaluated ones of a prefix evaluation; live pairs read them through pairIndex), until
+// the first Hessian-vector product of a state packs the live ones to the front (slot k*n + a for
+// the a-th live pair), the TypeScript kernel's layout.
 let pairPhi: usize = 0; // f64, K x n
+/** 1 while pairPhi holds the packed layout (from a state's first HVP to the next forward pass). */
+let phiPacked: i32 = 0;
 let liveCount: usize = 0; // i32, K
 let bOffset: i32 = 0;
 let vOffset: i32 = 0;
@@ -110,10 +116,10 @@ export function setup(
   return 0.5 * (z + Math.abs(z));
 }
 
-/** Appends pair (i, z) at slot `live` and keeps it when z > 0 (branch-free); returns the new end. */
-@inline function keep(live: i32, i: i32, z: f64): i32 {
+/** Appends point i at slot `live`, kept when z > 0 (branch-free), z to its slot of the row at slot0; returns the new end. */
+@inline function keep(live: i32, slot0: i32, i: i32, z: f64): i32 {
   store<i32>(pairIndex + (<usize>live << 2), i);
-  setF64(pairPhi, live, z);
+  setF64(pairPhi, slot0 + i, z);
   return live + <i32>(z > 0);
 }
 
@@ -124,22 +130,20 @@ export function setup(
   return z;
 }
 
-// Left-packing of live pairs. The dense pass stores, for each group of points, only those with
-// z > 0: a lane mask from the comparison selects an i8x16.swizzle pattern that moves the live
-// lanes to the front, one vector store writes them at the list's end, and the end advances by the
-// mask's population count. The same slots and values as the scalar branch-free keep(), with a
-// quarter of the stores (stores, not arithmetic, bounded that loop). A vector store may write up
-// to three slots past the new end; they lie inside the neuron's own n slots (the block loop stops
-// eight points before n) and are overwritten or never read.
+// Left-packing of live pairs. The dense pass stores, for each group of four points, the indices
+// of those with z > 0: a lane mask from the comparisons selects an i8x16.swizzle pattern that
+// moves the live lanes to the front, one vector store writes them at the list's end, and the end
+// advances by the mask's population count. The same slots as the scalar branch-free keep(), with
+// a quarter of the stores. A vector store may write up to three slots past the new end; they lie
+// inside the neuron's own n slots (the block loop stops eight points before n) and are
+// overwritten or never read. z itself is stored for every point (pairPhi's row): packing the
+// values too cost more than the backward pass's gathering them for the live pairs.
 let packIndexTable: usize = 0; // 16 x 16 bytes: patterns for the i32 lanes of a 4-bit mask
-let packValueTable: usize = 0; // 4 x 16 bytes: patterns for the f64 lanes of a 2-bit mask
 
-/** Writes the swizzle patterns into the 320 bytes at `tablesPtr`. */
+/** Writes the swizzle patterns into the 256 bytes at `tablesPtr`. */
 export function setupPacking(tablesPtr: usize): void {
   packIndexTable = tablesPtr;
-  packValueTable = tablesPtr + 256;
   for (let mask = 0; mask < 16; mask++) fillPattern(packIndexTable + (<usize>mask << 4), mask, 4);
-  for (let mask = 0; mask < 4; mask++) fillPattern(packValueTable + (<usize>mask << 4), mask, 8);
 }
 
 /** The 16 bytes that move the lanes (of laneBytes bytes) set in `mask` to the front, in order; zeros after. */
@@ -153,23 +157,15 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
   for (let b = out * laneBytes; b < 16; b++) store<u8>(pattern + <usize>b, 0x80);
 }
 
-/** Live pairs of eight points (indices in points0, points1; z in z0..z3, two per vector) appended at `live`. */
+/** The live points of eight (indices in points0, points1; z in z0..z3, two per vector) appended at `live`; returns the new end. */
 @inline function packEight(live: i32, points0: v128, points1: v128, z0: v128, z1: v128, z2: v128, z3: v128): i32 {
   const zero = f64x2.splat(0);
-  const m0 = i64x2.bitmask(f64x2.gt(z0, zero));
-  const m1 = i64x2.bitmask(f64x2.gt(z1, zero));
-  const m2 = i64x2.bitmask(f64x2.gt(z2, zero));
-  const m3 = i64x2.bitmask(f64x2.gt(z3, zero));
-  v128.store(pairIndex + (<usize>live << 2), i8x16.swizzle(points0, v128.load(packIndexTable + (<usize>(m0 | (m1 << 2)) << 4))));
-  v128.store(pairPhi + (<usize>live << 3), i8x16.swizzle(z0, v128.load(packValueTable + (<usize>m0 << 4))));
-  live += <i32>popcnt(m0);
-  v128.store(pairPhi + (<usize>live << 3), i8x16.swizzle(z1, v128.load(packValueTable + (<usize>m1 << 4))));
-  live += <i32>popcnt(m1);
-  v128.store(pairIndex + (<usize>live << 2), i8x16.swizzle(points1, v128.load(packIndexTable + (<usize>(m2 | (m3 << 2)) << 4))));
-  v128.store(pairPhi + (<usize>live << 3), i8x16.swizzle(z2, v128.load(packValueTable + (<usize>m2 << 4))));
-  live += <i32>popcnt(m2);
-  v128.store(pairPhi + (<usize>live << 3), i8x16.swizzle(z3, v128.load(packValueTable + (<usize>m3 << 4))));
-  return live + <i32>popcnt(m3);
+  const m01 = i64x2.bitmask(f64x2.gt(z0, zero)) | (i64x2.bitmask(f64x2.gt(z1, zero)) << 2);
+  const m23 = i64x2.bitmask(f64x2.gt(z2, zero)) | (i64x2.bitmask(f64x2.gt(z3, zero)) << 2);
+  v128.store(pairIndex + (<usize>live << 2), i8x16.swizzle(points0, v128.load(packIndexTable + (<usize>m01 << 4))));
+  live += <i32>popcnt(m01);
+  v128.store(pairIndex + (<usize>live << 2), i8x16.swizzle(points1, v128.load(packIndexTable + (<usize>m23 << 4))));
+  return live + <i32>popcnt(m23);
 }
 
 /** f + v_k relu(z_k), then + v_l relu(z_l) when `two` (lane-wise; ascending k, as every forward sums). */
@@ -180,12 +176,11 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
 
 /**
  * Forward of neuron k over all points, and of k + 1 too when `two`: f_i += v_k relu(z_ki) (then
- * + v_{k+1} relu(z_k+1,i)), the live pairs and counts written; with `zOut` != 0, z_ki of every
- * point stored there as well (a re-evaluation sorts them). Eight points per iteration, each
- * neuron's z in four vectors; `two` and `zOut` are constants where this is inlined, so each use
- * compiles to its own loop without the other's work.
+ * + v_{k+1} relu(z_k+1,i)), z of every point into the neuron's row of pairPhi, the live pairs and
+ * counts written. Eight points per iteration, each neuron's z in four vectors; `two` is a
+ * constant where this is inlined, so each use compiles to its own loop.
  */
-@inline function forwardColumns(k: i32, two: bool, zOut: usize): void {
+@inline function forwardColumns(k: i32, two: bool): void {
   const wRowK = k * d;
   const wRowL = wRowK + d;
   const bk = f64At(params, bOffset + k);
@@ -232,11 +227,15 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
     setVec(prediction, i + 2, addTerms(vecAt(prediction, i + 2), vkVec, zk1, two, vlVec, zl1));
     setVec(prediction, i + 4, addTerms(vecAt(prediction, i + 4), vkVec, zk2, two, vlVec, zl2));
     setVec(prediction, i + 6, addTerms(vecAt(prediction, i + 6), vkVec, zk3, two, vlVec, zl3));
-    if (zOut != 0) {
-      setVec(zOut, i, zk0);
-      setVec(zOut, i + 2, zk1);
-      setVec(zOut, i + 4, zk2);
-      setVec(zOut, i + 6, zk3);
+    setVec(pairPhi, slotK + i, zk0);
+    setVec(pairPhi, slotK + i + 2, zk1);
+    setVec(pairPhi, slotK + i + 4, zk2);
+    setVec(pairPhi, slotK + i + 6, zk3);
+    if (two) {
+      setVec(pairPhi, slotL + i, zl0);
+      setVec(pairPhi, slotL + i + 2, zl1);
+      setVec(pairPhi, slotL + i + 4, zl2);
+      setVec(pairPhi, slotL + i + 6, zl3);
     }
     const points0 = i32x4.add(i32x4.splat(i), i32x4(0, 1, 2, 3));
     const points1 = i32x4.add(points0, i32x4.splat(4));
@@ -247,12 +246,11 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
     const zk = preActivation(wRowK, bk, i);
     let f = f64At(prediction, i);
     f += vk * relu(zk);
-    liveK = keep(liveK, i, zk);
-    if (zOut != 0) setF64(zOut, i, zk);
+    liveK = keep(liveK, slotK, i, zk);
     if (two) {
       const zl = preActivation(wRowL, bl, i);
       f += vl * relu(zl);
-      liveL = keep(liveL, i, zl);
+      liveL = keep(liveL, slotL, i, zl);
     }
     setF64(prediction, i, f);
   }
@@ -262,16 +260,16 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
 
 /** Forward of neurons k and k+1 over all points; writes their live pairs and counts. */
 function forwardNeuronPair(k: i32): void {
-  forwardColumns(k, true, 0);
+  forwardColumns(k, true);
 }
 
 /** Forward of neuron k alone (the last one of an odd width; a lone busy neuron of the skipping pass). */
 function forwardNeuron(k: i32): void {
-  forwardColumns(k, false, 0);
+  forwardColumns(k, false);
 }
 
 /** f(x_i) for every training point, and the live pairs of every neuron. */
-export function forwardRelu(): void {
+function forwardRelu(): void {
   const beta = f64At(params, betaOffset);
   for (let i = 0; i < n; i++) setF64(prediction, i, beta);
   let k = 0;
@@ -385,11 +383,19 @@ let liveSumPhi: f64 = 0;
  * liveSums, has the order): with w_a = weights[i_a] and t_a = w_a scale, liveSumT = sum t_a and
  * liveSumPhi = sum w_a z_ka, each in four accumulators by pair position a mod 4 combined as
  * (s0 + s2) + (s1 + s3), then the leftover pairs in turn; the d entries at rowPtr = sum t_a x_i,
- * four pairs at a time. Nothing is stored per pair.
+ * four pairs at a time. Nothing is stored per pair. z_ka is read where pairPhi holds it: at the
+ * point's slot after a forward pass, at the pair's once packed for the HVP.
  */
 function liveSums(k: i32, weights: usize, scale: f64, rowPtr: usize): void {
+  if (phiPacked) liveSumsOf(k, weights, scale, rowPtr, true);
+  else liveSumsOf(k, weights, scale, rowPtr, false);
+}
+
+/** liveSums for either layout of pairPhi (`packed` is a constant where this is inlined). */
+@inline function liveSumsOf(k: i32, weights: usize, scale: f64, rowPtr: usize, packed: bool): void {
   const scaleVec = f64x2.splat(scale);
   const slot0 = k * n;
+  const zRow = pairPhi + (<usize>slot0 << 3);
   const live = i32At(liveCount, k);
   const rowBytes = <usize>d << 3;
   for (let j = 0; j < d; j++) store<f64>(rowPtr + (<usize>j << 3), 0.0);
@@ -406,8 +412,8 @@ function liveSums(k: i32, weights: usize, scale: f64, rowPtr: usize): void {
     const i3 = i32At(pairIndex, s + 3);
     const w01 = gather2(weights, i0, i1);
     const w23 = gather2(weights, i2, i3);
-    phi01 = f64x2.add(phi01, f64x2.mul(w01, vecAt(pairPhi, s)));
-    phi23 = f64x2.add(phi23, f64x2.mul(w23, vecAt(pairPhi, s + 2)));
+    phi01 = f64x2.add(phi01, f64x2.mul(w01, packed ? vecAt(pairPhi, s) : gather2(zRow, i0, i1)));
+    phi23 = f64x2.add(phi23, f64x2.mul(w23, packed ? vecAt(pairPhi, s + 2) : gather2(zRow, i2, i3)));
     const scaled01 = f64x2.mul(w01, scaleVec);
     const scaled23 = f64x2.mul(w23, scaleVec);
     t01 = f64x2.add(t01, scaled01);
@@ -419,7 +425,7 @@ function liveSums(k: i32, weights: usize, scale: f64, rowPtr: usize): void {
   for (; a < live; a++) {
     const i = i32At(pairIndex, slot0 + a);
     const w = f64At(weights, i);
-    sumPhi += w * f64At(pairPhi, slot0 + a);
+    sumPhi += w * (packed ? f64At(pairPhi, slot0 + a) : f64At(zRow, i));
     const t = w * scale;
     sumT += t;
     addOneInput(rowPtr, x + <usize>i * rowBytes, t);
@@ -460,6 +466,7 @@ function residualWeights(lossScale: f64): f64 {
  */
 export function lossAndGradientRelu(lossScale: f64, skipping: i32): f64 {
   hvpStateReady = 0;
+  phiPacked = 0;
   if (skipping) forwardSkipRelu();
   else forwardRelu();
   const sumSquares = residualWeights(lossScale);
@@ -526,17 +533,25 @@ export function setupHvp(hvpSPtr: usize, hvpTPtr: usize): void {
   hvpT = hvpTPtr;
 }
 
-/** T_k and S_k of every neuron (liveSums with the residual weights, unscaled). */
-function residualSums(): void {
+/**
+ * T_k and S_k of every neuron (liveSums with the residual weights, unscaled); then, while the
+ * neuron's list is at hand, its live z moved from its points' slots to its pairs' (in place: pair
+ * a's point is at slot a or later), the layout the products read.
+ */
+function residualSumsAndPacking(): void {
   for (let k = 0; k < width; k++) {
     liveSums(k, residualWeight, 1, hvpS + (<usize>(k * d) << 3));
     setF64(hvpT, k, liveSumT);
+    const slot0 = k * n;
+    const live = i32At(liveCount, k);
+    for (let a = 0; a < live; a++) setF64(pairPhi, slot0 + a, f64At(pairPhi, slot0 + i32At(pairIndex, slot0 + a)));
   }
+  phiPacked = 1;
 }
 
 export function hessianVectorProductRelu(vec: usize, out: usize, lossScale: f64): void {
   if (!hvpStateReady) {
-    residualSums();
+    residualSumsAndPacking();
     hvpStateReady = 1;
   }
   const coefficient = (2 * lossScale) / <f64>n;
@@ -704,7 +719,6 @@ let backoff: usize = 0; // f64, K: how many epochs the next switch to the full p
 let epoch: f64 = 0;
 /** Pairs evaluated by the last evaluatePrefix call. */
 let lastEvaluated: i32 = 0;
-let zColumn: usize = 0; // n
 let liveBits: usize = 0; // u32, ceil(n / 32)
 
 export function setupSkip(
@@ -716,7 +730,6 @@ export function setupSkip(
   anchoredPtr: usize,
   candidatesPtr: usize,
   candidateMarginPtr: usize,
-  zColumnPtr: usize,
   liveBitsPtr: usize,
   firstMarginPtr: usize,
   denseUntilPtr: usize,
@@ -737,7 +750,6 @@ export function setupSkip(
   anchored = anchoredPtr;
   candidates = candidatesPtr;
   candidateMargin = candidateMarginPtr;
-  zColumn = zColumnPtr;
   liveBits = liveBitsPtr;
 }
 
@@ -821,12 +833,13 @@ function shellPass(slot0: i32, count: i32, gap: i32): void {
  */
 function reevaluate(k: i32, reach: f64): i32 {
   const wRow = k * d;
-  forwardColumns(k, false, zColumn);
+  forwardColumns(k, false);
   const slot0 = k * n;
+  const zRow = pairPhi + (<usize>slot0 << 3);
   let near = slot0;
   let far = slot0 + n;
   for (let i = 0; i < n; i++) {
-    const m = -f64At(zColumn, i);
+    const m = -f64At(zRow, i);
     if (m <= reach) {
       store<i32>(candidates + (<usize>near << 2), i);
       setF64(candidateMargin, near, m);
@@ -869,9 +882,9 @@ function reevaluate(k: i32, reach: f64): i32 {
 }
 
 /** f_i += v_k relu(z), z kept for the live list, point i marked in the bitmap if active (1 then). */
-@inline function recordPrefixPoint(i: i32, z: f64, vk: f64): i32 {
+@inline function recordPrefixPoint(zRow: usize, i: i32, z: f64, vk: f64): i32 {
   setF64(prediction, i, f64At(prediction, i) + vk * relu(z));
-  setF64(zColumn, i, z);
+  setF64(zRow, i, z);
   const isActive = <u32>(z > 0);
   const word = liveBits + (<usize>(i >> 5) << 2);
   store<u32>(word, load<u32>(word) | (isActive << (<u32>i & 31)));
@@ -888,6 +901,7 @@ function evaluatePrefix(k: i32, limit: f64): i32 {
   const bk = f64At(params, bOffset + k);
   const vk = f64At(params, vOffset + k);
   const slot0 = k * n;
+  const zRow = pairPhi + (<usize>slot0 << 3);
   const words = (n + 31) >> 5;
   for (let w = 0; w < words; w += 4) v128.store(liveBits + (<usize>w << 2), i64x2.splat(0));
   // The prefix: the sorted part's margins ascend, so it ends at the first one above the limit.
@@ -919,14 +933,14 @@ function evaluatePrefix(k: i32, limit: f64): i32 {
       z2 += w * load<f64>(p2 + offset);
       z3 += w * load<f64>(p3 + offset);
     }
-    active += recordPrefixPoint(i0, z0, vk) + recordPrefixPoint(i1, z1, vk) + recordPrefixPoint(i2, z2, vk) + recordPrefixPoint(i3, z3, vk);
+    active += recordPrefixPoint(zRow, i0, z0, vk) + recordPrefixPoint(zRow, i1, z1, vk) + recordPrefixPoint(zRow, i2, z2, vk) + recordPrefixPoint(zRow, i3, z3, vk);
   }
   for (; c < sortedEnd && f64At(candidateMargin, c) <= limit; c++) {
     const i = i32At(candidates, c);
     const p = x + <usize>i * rowBytes;
     let z = bk;
     for (let j = 0; j < d; j++) z += load<f64>(wPtr + (<usize>j << 3)) * load<f64>(p + (<usize>j << 3));
-    active += recordPrefixPoint(i, z, vk);
+    active += recordPrefixPoint(zRow, i, z, vk);
   }
   const evaluated = c - slot0;
   lastEvaluated = evaluated;
@@ -938,7 +952,6 @@ function evaluatePrefix(k: i32, limit: f64): i32 {
     while (bits != 0) {
       const i = (w << 5) + <i32>ctz(bits);
       store<i32>(pairIndex + (<usize>live << 2), i);
-      setF64(pairPhi, live, f64At(zColumn, i));
       live++;
       bits &= bits - 1;
     }
@@ -988,7 +1001,7 @@ function certifiedBound(k: i32): f64 {
 }
 
 /** The skipping forward pass: same prediction and live pairs as forwardRelu. */
-export function forwardSkipRelu(): void {
+function forwardSkipRelu(): void {
   const beta = f64At(params, betaOffset);
   for (let i = 0; i < n; i++) setF64(prediction, i, beta);
   epoch += 1;

@@ -13,10 +13,11 @@ import { networkLayout } from './layout.js';
  * above the module's own static data (the first STATIC_BYTES):
  *   params, grad, vec, out      P = K(d+2)+1 doubles each (layout.ts); vec/out carry HVPs
  *   x (n x d row-major), xT (d x n), y, prediction, residualWeight, jvpWeight (n each)
- *   pairIndex (K x n int32), pairPhi (K x n doubles), liveCount (K int32), packing patterns (320 bytes)
+ *   pairIndex (K x n int32), pairPhi (K x n doubles: z_ki at k*n + i, see assembly/kernel.ts),
+ *   liveCount (K int32), packing patterns (256 bytes)
  *   hvpS (K x d), hvpT (K): the HVP's residual sums of the current state (assembly/kernel.ts)
  *   ReLU: PREDICT_CHUNK test points transposed (d x PREDICT_CHUNK) and their predictions
- *   with skipping: anchors, margin-sorted point lists (assembly/kernel.ts), zColumn, liveBits
+ *   with skipping: anchors, margin-sorted point lists (assembly/kernel.ts), liveBits
  *   GELU: phi' and phi'' per pair (K x n each), positive counts (K), three columns (n)
  * It performs the TypeScript kernel's operations in the same order, so for ReLU both give
  * bit-identical results (the tests check it); for GELU they agree to rounding (the two sides'
@@ -56,7 +57,6 @@ interface KernelExports {
     anchored: number,
     candidates: number,
     candidateMargin: number,
-    zColumn: number,
     liveBits: number,
     firstMargin: number,
     denseUntil: number,
@@ -125,7 +125,7 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   const pairIndexAt = reserve(width * n, 4);
   const pairPhiAt = reserve(width * n, 8);
   const liveCountAt = reserve(width, 4);
-  const packTablesAt = reserve(320, 1);
+  const packTablesAt = reserve(256, 1);
   const hvpSAt = reserve(width * d, 8);
   const hvpTAt = reserve(width, 8);
   // Points predicted by predictRelu, a chunk at a time (transposed inputs, outputs).
@@ -142,7 +142,6 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
     reserve(skipWidth, 4), // anchored
     reserve(skipWidth * n, 4), // candidates
     reserve(skipWidth * n, 8), // candidateMargin
-    reserve(skipping ? n : 0, 8), // zColumn
     reserve(skipping ? Math.ceil(n / 32) : 0, 4), // liveBits
     reserve(skipWidth, 8), // firstMargin
     reserve(skipWidth, 8), // denseUntil
