@@ -21,7 +21,10 @@ export interface LanczosOptions {
    * by the next call with the same key and size (tracked runs, repeated measurements).
    */
   streamKey?: readonly StreamKeyPart[];
-  /** Buffers to reuse across calls (a tracked run); allocated here when absent. */
+  /**
+   * Buffers to reuse across calls (a tracked run). When absent, the thread's shared workspace
+   * (LanczosWorkspace.shared) is used and the result's vector is a copy of it.
+   */
   workspace?: LanczosWorkspace;
 }
 
@@ -41,8 +44,9 @@ export interface LanczosResult {
   /** residual <= tolerance * |theta|. */
   converged: boolean;
   /**
-   * The unit Ritz vector y: a view into the workspace, overwritten by its next use and, under the
-   * 'wasm' backend, detached (length 0) when that use grows the workspace's memory. Copy it to keep it.
+   * The unit Ritz vector y. With a workspace given: a view into it, overwritten by its next use
+   * and, under the 'wasm' backend, detached (length 0) when that use grows the workspace's memory
+   * (copy it to keep it). Without one: the caller's own copy.
    */
   vector: Float64Array;
 }
@@ -150,7 +154,24 @@ export class LanczosWorkspace {
     this.vectors.allocateBasis(j);
     return this.vectors.view(j);
   }
+
+  /**
+   * The workspace this thread keeps for `size` and at least `maxIterations` steps (default
+   * backend), made when the last one kept does not fit. A sweep's worker measures lambda_max for
+   * task after task of the same shape: a new workspace would first touch its basis memory each
+   * time (at (10, 512, 2048), 40 steps: ~6 ms, two epochs' time). Its users must not interleave
+   * their calls; one task at a time per thread ensures it (a tracker's warm start is its own copy).
+   */
+  static shared(size: number, maxIterations: number): LanczosWorkspace {
+    const kept = sharedWorkspace;
+    if (kept !== null && kept.size === size && kept.maxIterations >= maxIterations) return kept;
+    sharedWorkspace = new LanczosWorkspace(size, maxIterations);
+    return sharedWorkspace;
+  }
 }
+
+/** LanczosWorkspace.shared's workspace (module state: one per thread). */
+let sharedWorkspace: LanczosWorkspace | null = null;
 
 /**
  * Largest eigenvalue of a symmetric operator by the Lanczos method with full
@@ -182,7 +203,7 @@ export class LanczosWorkspace {
 export function lanczosLargest(matvec: Matvec, size: number, options: LanczosOptions): LanczosResult {
   const { tolerance, maxIterations } = options;
   if (!(tolerance >= 0)) throw new Error(`Lanczos: tolerance must be a number >= 0, got ${tolerance}`);
-  const ws = options.workspace ?? new LanczosWorkspace(size, maxIterations);
+  const ws = options.workspace ?? LanczosWorkspace.shared(size, maxIterations);
   if (ws.size !== size) throw new Error(`Lanczos: workspace is for size ${ws.size}, operator has size ${size}`);
   if (ws.maxIterations < maxIterations) {
     throw new Error(`Lanczos: workspace holds ${ws.maxIterations} steps, ${maxIterations} asked`);
@@ -246,9 +267,12 @@ export function lanczosLargest(matvec: Matvec, size: number, options: LanczosOpt
     vectors.allocateBasis(j + 1);
     vectors.divide(j + 1, RESIDUAL, b);
   }
-  if (!finite) return { value: Number.NaN, residual: Number.NaN, iterations: steps, converged: false, vector: ws.vector };
-
-  return ritzPair(ws, steps, tolerance);
+  const result: LanczosResult = finite
+    ? ritzPair(ws, steps, tolerance)
+    : { value: Number.NaN, residual: Number.NaN, iterations: steps, converged: false, vector: ws.vector };
+  // The shared workspace serves the next caller too: hand out a copy of its vector.
+  if (options.workspace === undefined) result.vector = Float64Array.from(result.vector);
+  return result;
 }
 
 /**

@@ -10,8 +10,9 @@ export interface LambdaMaxSettings {
 
 /**
  * lambda_max of a kernel's loss Hessian measured repeatedly along a run: one Lanczos workspace for
- * all measurements, and each measurement warm-started from the previous top eigenvector (the
- * Hessian moves little between measurements, so the old eigenvector is already a good start).
+ * all measurements (the thread's shared one, LanczosWorkspace.shared), and each measurement
+ * warm-started from the previous top eigenvector (the Hessian moves little between measurements,
+ * so the old eigenvector is already a good start).
  */
 export class LambdaMaxTracker {
   private readonly workspace: LanczosWorkspace;
@@ -24,7 +25,8 @@ export class LambdaMaxTracker {
     private readonly settings: LambdaMaxSettings,
   ) {
     const size = kernel.params.length;
-    this.workspace = new LanczosWorkspace(size, settings.maxIterations);
+    // The thread's shared workspace: the next task's tracker of the same shape takes it over.
+    this.workspace = LanczosWorkspace.shared(size, settings.maxIterations);
     this.previousVector = new Float64Array(size);
     this.matvec = (vec, out) => kernel.hessianVectorProduct(vec, out);
   }

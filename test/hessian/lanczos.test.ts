@@ -288,13 +288,31 @@ describe('lanczosLargest: the WASM and plain TypeScript backends', () => {
     const values: number[] = [];
     for (const call of calls) {
       const reused = lanczosLargest(op.matvec, size, { tolerance: 0, maxIterations: 6, workspace, ...call });
-      const fresh = lanczosLargest(op.matvec, size, { tolerance: 0, maxIterations: 6, ...call });
+      const fresh = lanczosLargest(op.matvec, size, { tolerance: 0, maxIterations: 6, workspace: new LanczosWorkspace(size, 6), ...call });
       expect(reused.value).toBe(fresh.value);
       expect(reused.vector).toEqual(fresh.vector);
       values.push(reused.value);
     }
     // The keys and starts do matter after 6 steps: the calls differ.
     expect(new Set(values.slice(0, 3)).size).toBe(3);
+  });
+
+  it('without a workspace: the thread keeps one per size, results equal a new workspace\'s, and the vector returned is the caller\'s own', () => {
+    const op = knownSpectrumOperator(cases['well separated'], 17);
+    const shared = LanczosWorkspace.shared(size, 12);
+    expect(LanczosWorkspace.shared(size, 8)).toBe(shared);
+    const first = lanczosLargest(op.matvec, size, { tolerance: 0, maxIterations: 12 });
+    const kept = Float64Array.from(first.vector);
+    const own = lanczosLargest(op.matvec, size, { tolerance: 0, maxIterations: 12, workspace: new LanczosWorkspace(size, 12) });
+    expect(first.value).toBe(own.value);
+    expect(first.vector).toEqual(own.vector);
+    // Another call through the shared workspace leaves the first result's vector as it was.
+    lanczosLargest(knownSpectrumOperator(cases['negative dominant'], 17).matvec, size, { tolerance: 0, maxIterations: 12 });
+    expect(first.vector).toEqual(kept);
+    expect(LanczosWorkspace.shared(size, 12)).toBe(shared);
+    // More steps than it holds, or another size: a new one.
+    expect(LanczosWorkspace.shared(size, 13)).not.toBe(shared);
+    expect(LanczosWorkspace.shared(size - 1, 4).size).toBe(size - 1);
   });
 
   it('the random start (kept from the last call) is always the unit Philox draw of the key and size asked', () => {
