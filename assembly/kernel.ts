@@ -35,13 +35,12 @@ let prediction: usize = 0;
 let residualWeight: usize = 0;
 let jvpWeight: usize = 0;
 let pairIndex: usize = 0; // i32, K x n
-// z of neuron k's points: after a forward pass at slot k*n + i for point i (every point of a full
-// pass, the evaluated ones of a prefix evaluation; live pairs read them through pairIndex), until
-// the first Hessian-vector product of a state packs the live ones to the front (slot k*n + a for
-// the a-th live pair), the TypeScript kernel's layout.
+// z of neuron k's points, in one of two layouts (zPacked[k]): after a full pass at slot k*n + i
+// for every point i (live pairs read theirs through pairIndex); after a prefix evaluation of the
+// skipping pass, and once the first Hessian-vector product of a state has packed them, the live
+// ones only, at slot k*n + a for the a-th live pair (the TypeScript kernel's layout).
 let pairPhi: usize = 0; // f64, K x n
-/** 1 while pairPhi holds the packed layout (from a state's first HVP to the next forward pass). */
-let phiPacked: i32 = 0;
+let zPacked: usize = 0; // i32, K: 1 when neuron k's row of pairPhi holds the packed layout
 let liveCount: usize = 0; // i32, K
 let bOffset: i32 = 0;
 let vOffset: i32 = 0;
@@ -140,8 +139,9 @@ export function setup(
 // values too cost more than the backward pass's gathering them for the live pairs.
 let packIndexTable: usize = 0; // 16 x 16 bytes: patterns for the i32 lanes of a 4-bit mask
 
-/** Writes the swizzle patterns into the 256 bytes at `tablesPtr`. */
-export function setupPacking(tablesPtr: usize): void {
+/** Writes the swizzle patterns into the 256 bytes at `tablesPtr`; zPacked (K i32) at zPackedPtr. */
+export function setupPacking(tablesPtr: usize, zPackedPtr: usize): void {
+  zPacked = zPackedPtr;
   packIndexTable = tablesPtr;
   for (let mask = 0; mask < 16; mask++) fillPattern(packIndexTable + (<usize>mask << 4), mask, 4);
 }
@@ -255,7 +255,11 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
     setF64(prediction, i, f);
   }
   store<i32>(liveCount + (<usize>k << 2), liveK - slotK);
-  if (two) store<i32>(liveCount + (<usize>(k + 1) << 2), liveL - slotL);
+  store<i32>(zPacked + (<usize>k << 2), 0);
+  if (two) {
+    store<i32>(liveCount + (<usize>(k + 1) << 2), liveL - slotL);
+    store<i32>(zPacked + (<usize>(k + 1) << 2), 0);
+  }
 }
 
 /** Forward of neurons k and k+1 over all points; writes their live pairs and counts. */
@@ -387,7 +391,7 @@ let liveSumPhi: f64 = 0;
  * point's slot after a forward pass, at the pair's once packed for the HVP.
  */
 function liveSums(k: i32, weights: usize, scale: f64, rowPtr: usize): void {
-  if (phiPacked) liveSumsOf(k, weights, scale, rowPtr, true);
+  if (i32At(zPacked, k)) liveSumsOf(k, weights, scale, rowPtr, true);
   else liveSumsOf(k, weights, scale, rowPtr, false);
 }
 
@@ -466,7 +470,6 @@ function residualWeights(lossScale: f64): f64 {
  */
 export function lossAndGradientRelu(lossScale: f64, skipping: i32): f64 {
   hvpStateReady = 0;
-  phiPacked = 0;
   if (skipping) forwardSkipRelu();
   else forwardRelu();
   const sumSquares = residualWeights(lossScale);
@@ -535,18 +538,19 @@ export function setupHvp(hvpSPtr: usize, hvpTPtr: usize): void {
 
 /**
  * T_k and S_k of every neuron (liveSums with the residual weights, unscaled); then, while the
- * neuron's list is at hand, its live z moved from its points' slots to its pairs' (in place: pair
- * a's point is at slot a or later), the layout the products read.
+ * neuron's list is at hand, its live z moved from its points' slots to its pairs' if they are not
+ * there yet (in place: pair a's point is at slot a or later), the layout the products read.
  */
 function residualSumsAndPacking(): void {
   for (let k = 0; k < width; k++) {
     liveSums(k, residualWeight, 1, hvpS + (<usize>(k * d) << 3));
     setF64(hvpT, k, liveSumT);
+    if (i32At(zPacked, k)) continue;
     const slot0 = k * n;
     const live = i32At(liveCount, k);
     for (let a = 0; a < live; a++) setF64(pairPhi, slot0 + a, f64At(pairPhi, slot0 + i32At(pairIndex, slot0 + a)));
+    store<i32>(zPacked + (<usize>k << 2), 1);
   }
-  phiPacked = 1;
 }
 
 export function hessianVectorProductRelu(vec: usize, out: usize, lossScale: f64): void {
@@ -719,6 +723,7 @@ let backoff: usize = 0; // f64, K: how many epochs the next switch to the full p
 let epoch: f64 = 0;
 /** Pairs evaluated by the last evaluatePrefix call. */
 let lastEvaluated: i32 = 0;
+let zColumn: usize = 0; // n: the z a prefix evaluation computed, until packed
 let liveBits: usize = 0; // u32, ceil(n / 32)
 
 export function setupSkip(
@@ -730,6 +735,7 @@ export function setupSkip(
   anchoredPtr: usize,
   candidatesPtr: usize,
   candidateMarginPtr: usize,
+  zColumnPtr: usize,
   liveBitsPtr: usize,
   firstMarginPtr: usize,
   denseUntilPtr: usize,
@@ -750,6 +756,7 @@ export function setupSkip(
   anchored = anchoredPtr;
   candidates = candidatesPtr;
   candidateMargin = candidateMarginPtr;
+  zColumn = zColumnPtr;
   liveBits = liveBitsPtr;
 }
 
@@ -882,9 +889,9 @@ function reevaluate(k: i32, reach: f64): i32 {
 }
 
 /** f_i += v_k relu(z), z kept for the live list, point i marked in the bitmap if active (1 then). */
-@inline function recordPrefixPoint(zRow: usize, i: i32, z: f64, vk: f64): i32 {
+@inline function recordPrefixPoint(i: i32, z: f64, vk: f64): i32 {
   setF64(prediction, i, f64At(prediction, i) + vk * relu(z));
-  setF64(zRow, i, z);
+  setF64(zColumn, i, z);
   const isActive = <u32>(z > 0);
   const word = liveBits + (<usize>(i >> 5) << 2);
   store<u32>(word, load<u32>(word) | (isActive << (<u32>i & 31)));
@@ -901,7 +908,6 @@ function evaluatePrefix(k: i32, limit: f64): i32 {
   const bk = f64At(params, bOffset + k);
   const vk = f64At(params, vOffset + k);
   const slot0 = k * n;
-  const zRow = pairPhi + (<usize>slot0 << 3);
   const words = (n + 31) >> 5;
   for (let w = 0; w < words; w += 4) v128.store(liveBits + (<usize>w << 2), i64x2.splat(0));
   // The prefix: the sorted part's margins ascend, so it ends at the first one above the limit.
@@ -933,14 +939,14 @@ function evaluatePrefix(k: i32, limit: f64): i32 {
       z2 += w * load<f64>(p2 + offset);
       z3 += w * load<f64>(p3 + offset);
     }
-    active += recordPrefixPoint(zRow, i0, z0, vk) + recordPrefixPoint(zRow, i1, z1, vk) + recordPrefixPoint(zRow, i2, z2, vk) + recordPrefixPoint(zRow, i3, z3, vk);
+    active += recordPrefixPoint(i0, z0, vk) + recordPrefixPoint(i1, z1, vk) + recordPrefixPoint(i2, z2, vk) + recordPrefixPoint(i3, z3, vk);
   }
   for (; c < sortedEnd && f64At(candidateMargin, c) <= limit; c++) {
     const i = i32At(candidates, c);
     const p = x + <usize>i * rowBytes;
     let z = bk;
     for (let j = 0; j < d; j++) z += load<f64>(wPtr + (<usize>j << 3)) * load<f64>(p + (<usize>j << 3));
-    active += recordPrefixPoint(zRow, i, z, vk);
+    active += recordPrefixPoint(i, z, vk);
   }
   const evaluated = c - slot0;
   lastEvaluated = evaluated;
@@ -952,10 +958,12 @@ function evaluatePrefix(k: i32, limit: f64): i32 {
     while (bits != 0) {
       const i = (w << 5) + <i32>ctz(bits);
       store<i32>(pairIndex + (<usize>live << 2), i);
+      setF64(pairPhi, live, f64At(zColumn, i));
       live++;
       bits &= bits - 1;
     }
   }
+  store<i32>(zPacked + (<usize>k << 2), 1);
   return live - slot0;
 }
 

@@ -13,11 +13,11 @@ import { networkLayout } from './layout.js';
  * above the module's own static data (the first STATIC_BYTES):
  *   params, grad, vec, out      P = K(d+2)+1 doubles each (layout.ts); vec/out carry HVPs
  *   x (n x d row-major), xT (d x n), y, prediction, residualWeight, jvpWeight (n each)
- *   pairIndex (K x n int32), pairPhi (K x n doubles: z_ki at k*n + i, see assembly/kernel.ts),
- *   liveCount (K int32), packing patterns (256 bytes)
+ *   pairIndex (K x n int32), pairPhi (K x n doubles: z in one of two layouts per neuron, see
+ *   assembly/kernel.ts), liveCount (K int32), packing patterns (256 bytes), zPacked (K int32)
  *   hvpS (K x d), hvpT (K): the HVP's residual sums of the current state (assembly/kernel.ts)
  *   ReLU: PREDICT_CHUNK test points transposed (d x PREDICT_CHUNK) and their predictions
- *   with skipping: anchors, margin-sorted point lists (assembly/kernel.ts), liveBits
+ *   with skipping: anchors, margin-sorted point lists (assembly/kernel.ts), zColumn, liveBits
  *   GELU: phi' and phi'' per pair (K x n each), positive counts (K), three columns (n)
  * It performs the TypeScript kernel's operations in the same order, so for ReLU both give
  * bit-identical results (the tests check it); for GELU they agree to rounding (the two sides'
@@ -57,6 +57,7 @@ interface KernelExports {
     anchored: number,
     candidates: number,
     candidateMargin: number,
+    zColumn: number,
     liveBits: number,
     firstMargin: number,
     denseUntil: number,
@@ -65,7 +66,7 @@ interface KernelExports {
     sortedLimit: number,
   ): void;
   skipDataLoaded(): void;
-  setupPacking(tables: number): void;
+  setupPacking(tables: number, zPacked: number): void;
   staticDataEnd(): number;
   gradientNormSquared(size: number): number;
   descend(size: number, eta: number, scale: number, weightDecay: number): void;
@@ -126,6 +127,7 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   const pairPhiAt = reserve(width * n, 8);
   const liveCountAt = reserve(width, 4);
   const packTablesAt = reserve(256, 1);
+  const zPackedAt = reserve(width, 4);
   const hvpSAt = reserve(width * d, 8);
   const hvpTAt = reserve(width, 8);
   // Points predicted by predictRelu, a chunk at a time (transposed inputs, outputs).
@@ -142,6 +144,7 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
     reserve(skipWidth, 4), // anchored
     reserve(skipWidth * n, 4), // candidates
     reserve(skipWidth * n, 8), // candidateMargin
+    reserve(skipping ? n : 0, 8), // zColumn
     reserve(skipping ? Math.ceil(n / 32) : 0, 4), // liveBits
     reserve(skipWidth, 8), // firstMargin
     reserve(skipWidth, 8), // denseUntil
@@ -177,7 +180,7 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   }
   wasm.setup(d, n, width, paramsAt, gradAt, xAt, xTAt, yAt, predictionAt, residualWeightAt, jvpWeightAt, pairIndexAt, pairPhiAt, liveCountAt);
   wasm.setupHvp(hvpSAt, hvpTAt);
-  wasm.setupPacking(packTablesAt);
+  wasm.setupPacking(packTablesAt, zPackedAt);
   if (skipping) wasm.setupSkip(...skipAt);
   if (gelu) wasm.setupGelu(...geluAt);
 
