@@ -136,12 +136,15 @@ describe('one writer per directory', () => {
     });
     const out = join(dir, 'out');
     const first = startCli(['run', specPath, '--out', out, '--workers', '1', '--quiet']);
+    let firstStderr = '';
+    first.stderr!.on('data', (chunk: Buffer) => (firstStderr += chunk.toString()));
     const firstDone = exited(first);
     expect(await waitFor(() => runsPartBytes(out) > 0, 10_000)).toBe(true);
     const second = runCli(['run', specPath, '--out', out, '--resume', '--quiet']);
     expect(second.code).toBe(2);
     expect(second.stderr).toMatch(/in use by process \d+/);
-    expect((await firstDone).code).toBe(0);
+    const done = await firstDone;
+    expect(done.code, `first run: ${JSON.stringify(done)} ${firstStderr}`).toBe(0);
     expect(readArrow(out, 'runs').numRows).toBe(4);
   }, 60_000);
 });
