@@ -391,12 +391,17 @@ let liveSumPhi: f64 = 0;
  * point's slot after a forward pass, at the pair's once packed for the HVP.
  */
 function liveSums(k: i32, weights: usize, scale: f64, rowPtr: usize): void {
-  if (i32At(zPacked, k)) liveSumsOf(k, weights, scale, rowPtr, true);
-  else liveSumsOf(k, weights, scale, rowPtr, false);
+  // Four compiled copies: either layout, and without the multiplications when the scale is 1
+  // (the HVP's sums; w * 1 is w, so the results are the same).
+  if (i32At(zPacked, k)) {
+    if (scale == 1) liveSumsOf(k, weights, scale, rowPtr, true, true);
+    else liveSumsOf(k, weights, scale, rowPtr, true, false);
+  } else if (scale == 1) liveSumsOf(k, weights, scale, rowPtr, false, true);
+  else liveSumsOf(k, weights, scale, rowPtr, false, false);
 }
 
-/** liveSums for either layout of pairPhi (`packed` is a constant where this is inlined). */
-@inline function liveSumsOf(k: i32, weights: usize, scale: f64, rowPtr: usize, packed: bool): void {
+/** liveSums for either layout of pairPhi (`packed` and `unit`, scale == 1, are constants where this is inlined). */
+@inline function liveSumsOf(k: i32, weights: usize, scale: f64, rowPtr: usize, packed: bool, unit: bool): void {
   const scaleVec = f64x2.splat(scale);
   const slot0 = k * n;
   const zRow = pairPhi + (<usize>slot0 << 3);
@@ -418,8 +423,8 @@ function liveSums(k: i32, weights: usize, scale: f64, rowPtr: usize): void {
     const w23 = gather2(weights, i2, i3);
     phi01 = f64x2.add(phi01, f64x2.mul(w01, packed ? vecAt(pairPhi, s) : gather2(zRow, i0, i1)));
     phi23 = f64x2.add(phi23, f64x2.mul(w23, packed ? vecAt(pairPhi, s + 2) : gather2(zRow, i2, i3)));
-    const scaled01 = f64x2.mul(w01, scaleVec);
-    const scaled23 = f64x2.mul(w23, scaleVec);
+    const scaled01 = unit ? w01 : f64x2.mul(w01, scaleVec);
+    const scaled23 = unit ? w23 : f64x2.mul(w23, scaleVec);
     t01 = f64x2.add(t01, scaled01);
     t23 = f64x2.add(t23, scaled23);
     addFourInputs(rowPtr, x + <usize>i0 * rowBytes, x + <usize>i1 * rowBytes, x + <usize>i2 * rowBytes, x + <usize>i3 * rowBytes, scaled01, scaled23);
@@ -430,7 +435,7 @@ function liveSums(k: i32, weights: usize, scale: f64, rowPtr: usize): void {
     const i = i32At(pairIndex, slot0 + a);
     const w = f64At(weights, i);
     sumPhi += w * (packed ? f64At(pairPhi, slot0 + a) : f64At(zRow, i));
-    const t = w * scale;
+    const t = unit ? w : w * scale;
     sumT += t;
     addOneInput(rowPtr, x + <usize>i * rowBytes, t);
   }
