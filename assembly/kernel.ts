@@ -387,8 +387,9 @@ let liveSumPhi: f64 = 0;
  * liveSums, has the order): with w_a = weights[i_a] and t_a = w_a scale, liveSumT = sum t_a and
  * liveSumPhi = sum w_a z_ka, each in four accumulators by pair position a mod 4 combined as
  * (s0 + s2) + (s1 + s3), then the leftover pairs in turn; the d entries at rowPtr = sum t_a x_i,
- * four pairs at a time. Nothing is stored per pair. z_ka is read where pairPhi holds it: at the
- * point's slot after a forward pass, at the pair's once packed for the HVP.
+ * four pairs at a time. Nothing is stored per pair. z_ka is read where pairPhi holds it
+ * (zPacked[k]): at the point's slot after a full pass, at the pair's after a prefix evaluation
+ * or once packed for the HVP.
  */
 function liveSums(k: i32, weights: usize, scale: f64, rowPtr: usize): void {
   // Four compiled copies: either layout, and without the multiplications when the scale is 1
