@@ -1,9 +1,8 @@
 import os from 'node:os';
-// The io modules (apache-arrow) load after the worker pool has started, so that their import
-// overlaps the workers' own start-up instead of delaying it (about 70 ms of every run).
+// The io modules (apache-arrow, ~70 ms to import) load only where a run needs them, after its
+// worker pool has started: `shatter --help`, dry runs and bad input never pay for them, and the
+// workers start up while they load. (The tasks themselves are handed out once the writer is open.)
 import type { TableOptions } from '../io/index.js';
-
-type IoModule = typeof import('../io/index.js');
 import { nullRunMeasures, type TaskResult, type TaskStatus } from '../metrics/task-result.js';
 import {
   configColumns,
@@ -21,6 +20,8 @@ import { provenance, writeManifest, type Manifest, type SessionRecord } from './
 import { acquireLock, checkOutputDir, ensureWritableDir, UsageError } from './output-dir.js';
 import { TaskTimeoutError, TrainingPool } from './pool.js';
 import { Progress } from './progress.js';
+
+type IoModule = typeof import('../io/index.js');
 
 export interface RunOptions {
   specPath: string;
