@@ -115,11 +115,14 @@ export function setup(
   return 0.5 * (z + Math.abs(z));
 }
 
-/** Appends point i at slot `live`, kept when z > 0 (branch-free), z to its slot of the row at slot0; returns the new end. */
-@inline function keep(live: i32, slot0: i32, i: i32, z: f64): i32 {
+/**
+ * Appends point i at slot `live`, kept when z > 0 (when not, if `dead` is 1; branch-free), z to its
+ * slot of the row at slot0; returns the new end.
+ */
+@inline function keep(live: i32, slot0: i32, i: i32, z: f64, dead: i32): i32 {
   store<i32>(pairIndex + (<usize>live << 2), i);
   setF64(pairPhi, slot0 + i, z);
-  return live + <i32>(z > 0);
+  return live + (<i32>(z > 0) ^ dead);
 }
 
 /** z = b + sum_j w_j x_ij for one point, ascending j (the leftover path). */
@@ -157,11 +160,14 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
   for (let b = out * laneBytes; b < 16; b++) store<u8>(pattern + <usize>b, 0x80);
 }
 
-/** The live points of eight (indices in points0, points1; z in z0..z3, two per vector) appended at `live`; returns the new end. */
-@inline function packEight(live: i32, points0: v128, points1: v128, z0: v128, z1: v128, z2: v128, z3: v128): i32 {
+/**
+ * The live points of eight (indices in points0, points1; z in z0..z3, two per vector) appended at
+ * `live`, or with flip = 15 the others (z <= 0 or NaN); returns the new end.
+ */
+@inline function packEight(live: i32, points0: v128, points1: v128, z0: v128, z1: v128, z2: v128, z3: v128, flip: i32): i32 {
   const zero = f64x2.splat(0);
-  const m01 = i64x2.bitmask(f64x2.gt(z0, zero)) | (i64x2.bitmask(f64x2.gt(z1, zero)) << 2);
-  const m23 = i64x2.bitmask(f64x2.gt(z2, zero)) | (i64x2.bitmask(f64x2.gt(z3, zero)) << 2);
+  const m01 = (i64x2.bitmask(f64x2.gt(z0, zero)) | (i64x2.bitmask(f64x2.gt(z1, zero)) << 2)) ^ flip;
+  const m23 = (i64x2.bitmask(f64x2.gt(z2, zero)) | (i64x2.bitmask(f64x2.gt(z3, zero)) << 2)) ^ flip;
   v128.store(pairIndex + (<usize>live << 2), i8x16.swizzle(points0, v128.load(packIndexTable + (<usize>m01 << 4))));
   live += <i32>popcnt(m01);
   v128.store(pairIndex + (<usize>live << 2), i8x16.swizzle(points1, v128.load(packIndexTable + (<usize>m23 << 4))));
@@ -191,6 +197,12 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
   const vlVec = f64x2.splat(vl);
   const slotK = k * n;
   const slotL = slotK + n;
+  // Which side of each neuron to list: the one its last gradient chose (chooseList), which the
+  // gradient will most likely choose again; when it does not, it lists the other side itself.
+  const deadK = i32At(listDead, k);
+  const deadL = two ? i32At(listDead, k + 1) : 0;
+  const flipK = deadK * 15;
+  const flipL = deadL * 15;
   let liveK = slotK;
   let liveL = slotL;
   let i = 0;
@@ -239,25 +251,25 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
     }
     const points0 = i32x4.add(i32x4.splat(i), i32x4(0, 1, 2, 3));
     const points1 = i32x4.add(points0, i32x4.splat(4));
-    liveK = packEight(liveK, points0, points1, zk0, zk1, zk2, zk3);
-    if (two) liveL = packEight(liveL, points0, points1, zl0, zl1, zl2, zl3);
+    liveK = packEight(liveK, points0, points1, zk0, zk1, zk2, zk3, flipK);
+    if (two) liveL = packEight(liveL, points0, points1, zl0, zl1, zl2, zl3, flipL);
   }
   for (; i < n; i++) {
     const zk = preActivation(wRowK, bk, i);
     let f = f64At(prediction, i);
     f += vk * relu(zk);
-    liveK = keep(liveK, slotK, i, zk);
+    liveK = keep(liveK, slotK, i, zk, deadK);
     if (two) {
       const zl = preActivation(wRowL, bl, i);
       f += vl * relu(zl);
-      liveL = keep(liveL, slotL, i, zl);
+      liveL = keep(liveL, slotL, i, zl, deadL);
     }
     setF64(prediction, i, f);
   }
-  store<i32>(liveCount + (<usize>k << 2), liveK - slotK);
+  store<i32>(liveCount + (<usize>k << 2), deadK ? n - (liveK - slotK) : liveK - slotK);
   store<i32>(zPacked + (<usize>k << 2), 0);
   if (two) {
-    store<i32>(liveCount + (<usize>(k + 1) << 2), liveL - slotL);
+    store<i32>(liveCount + (<usize>(k + 1) << 2), deadL ? n - (liveL - slotL) : liveL - slotL);
     store<i32>(zPacked + (<usize>(k + 1) << 2), 0);
   }
 }
@@ -378,35 +390,35 @@ export function predictRelu(pointsT: usize, count: i32, out: usize): void {
   return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
 }
 
-/** Results of the last liveSums call. */
-let liveSumT: f64 = 0;
-let liveSumPhi: f64 = 0;
+/** Results of the last listSums call. */
+let listSumT: f64 = 0;
+let listSumPhi: f64 = 0;
 
 /**
  * The one pass over neuron k's live pairs that the gradient and both HVP sums share (kernel-js.ts,
- * liveSums, has the order): with w_a = weights[i_a] and t_a = w_a scale, liveSumT = sum t_a and
- * liveSumPhi = sum w_a z_ka, each in four accumulators by pair position a mod 4 combined as
+ * listSums, has the order): with w_a = weights[i_a] and t_a = w_a scale, listSumT = sum t_a and
+ * listSumPhi = sum w_a z_ka, each in four accumulators by pair position a mod 4 combined as
  * (s0 + s2) + (s1 + s3), then the leftover pairs in turn; the d entries at rowPtr = sum t_a x_i,
  * four pairs at a time. Nothing is stored per pair. z_ka is read where pairPhi holds it
  * (zPacked[k]): at the point's slot after a full pass, at the pair's after a prefix evaluation
  * or once packed for the HVP.
  */
-function liveSums(k: i32, weights: usize, scale: f64, rowPtr: usize): void {
+function listSums(k: i32, weights: usize, scale: f64, rowPtr: usize): void {
   // Four compiled copies: either layout, and without the multiplications when the scale is 1
   // (the HVP's sums; w * 1 is w, so the results are the same).
   if (i32At(zPacked, k)) {
-    if (scale == 1) liveSumsOf(k, weights, scale, rowPtr, true, true);
-    else liveSumsOf(k, weights, scale, rowPtr, true, false);
-  } else if (scale == 1) liveSumsOf(k, weights, scale, rowPtr, false, true);
-  else liveSumsOf(k, weights, scale, rowPtr, false, false);
+    if (scale == 1) listSumsOf(k, weights, scale, rowPtr, true, true);
+    else listSumsOf(k, weights, scale, rowPtr, true, false);
+  } else if (scale == 1) listSumsOf(k, weights, scale, rowPtr, false, true);
+  else listSumsOf(k, weights, scale, rowPtr, false, false);
 }
 
-/** liveSums for either layout of pairPhi (`packed` and `unit`, scale == 1, are constants where this is inlined). */
-@inline function liveSumsOf(k: i32, weights: usize, scale: f64, rowPtr: usize, packed: bool, unit: bool): void {
+/** listSums for either layout of pairPhi (`packed` and `unit`, scale == 1, are constants where this is inlined). */
+@inline function listSumsOf(k: i32, weights: usize, scale: f64, rowPtr: usize, packed: bool, unit: bool): void {
   const scaleVec = f64x2.splat(scale);
   const slot0 = k * n;
   const zRow = pairPhi + (<usize>slot0 << 3);
-  const live = i32At(liveCount, k);
+  const live = listCount(k);
   const rowBytes = <usize>d << 3;
   for (let j = 0; j < d; j++) store<f64>(rowPtr + (<usize>j << 3), 0.0);
   let phi01 = f64x2.splat(0);
@@ -440,15 +452,122 @@ function liveSums(k: i32, weights: usize, scale: f64, rowPtr: usize): void {
     sumT += t;
     addOneInput(rowPtr, x + <usize>i * rowBytes, t);
   }
-  liveSumT = sumT;
-  liveSumPhi = sumPhi;
+  listSumT = sumT;
+  listSumPhi = sumPhi;
 }
 
-/** Neuron k's gradient: with rho_i = (2c/n) r_i, dL/dw_k = sum rho_i v_k x_i, dL/db_k = sum rho_i v_k, dL/dv_k = sum rho_i z_ki. */
+/**
+ * Neuron k's gradient: with rho_i = (2c/n) r_i, over its live points dL/dw_k = sum rho_i v_k x_i,
+ * dL/db_k = sum rho_i v_k, dL/dv_k = sum rho_i z_ki; for a neuron on its dead list (kernel-js.ts,
+ * "Pair lists"), v_k P - (the dead points' sum), v_k R - ..., (b_k R + w_k.P) - ..., with
+ * R = sum rho_i and P = sum rho_i x_i over all points.
+ */
 function neuronGradient(k: i32, out: usize): void {
-  liveSums(k, residualWeight, f64At(params, vOffset + k), out + (<usize>(k * d) << 3));
-  setF64(out, bOffset + k, liveSumT);
-  setF64(out, vOffset + k, liveSumPhi);
+  const vk = f64At(params, vOffset + k);
+  const rowPtr = out + (<usize>(k * d) << 3);
+  const dead = chooseList(k);
+  listSums(k, residualWeight, vk, rowPtr);
+  if (dead) {
+    subtractFromTotals(rowPtr, vk, residualTotals);
+    setF64(out, bOffset + k, vk * residualTotal - listSumT);
+    setF64(out, vOffset + k, (f64At(params, bOffset + k) * residualTotal + dotRow(params + (<usize>(k * d) << 3), residualTotals)) - listSumPhi);
+  } else {
+    setF64(out, bOffset + k, listSumT);
+    setF64(out, vOffset + k, listSumPhi);
+  }
+}
+
+// Pair lists. Each ReLU neuron's sums run over a list of its points (pairIndex from slot k n,
+// ascending i): its live points, or, once it is live on more than DEAD_LIST_SHARE of them, its dead
+// ones (listDead[k] = 1), the live sums then being totals over all points minus the dead points'
+// sums. kernel-js.ts ("Pair lists") has the rule and the order; this is its twin.
+
+/** A neuron takes its dead list when live on more than NUM / DEN of the points (kernel-js.ts has the twin). */
+const DEAD_LIST_SHARE_NUM: i32 = 1;
+const DEAD_LIST_SHARE_DEN: i32 = 2;
+let listDead: usize = 0; // i32, K: 1 when neuron k's list holds its dead points
+let residualTotals: usize = 0; // f64, d: P = sum_i rho_i x_i of the current state
+let jvpTotals: usize = 0; // f64, d: Q = sum_i e_i x_i of the current product
+let jvpDirection: usize = 0; // f64, d: G = sum over dead-list neurons of dv_k w_k + v_k dw_k
+/** R = sum_i rho_i of the current state (dL/dbeta), kept apart from grad. */
+let residualTotal: f64 = 0;
+
+export function setupLists(listDeadPtr: usize, totalsPtr: usize): void {
+  listDead = listDeadPtr;
+  residualTotals = totalsPtr;
+  jvpTotals = totalsPtr + (<usize>d << 3);
+  jvpDirection = totalsPtr + (<usize>(2 * d) << 3);
+}
+
+/** The length of neuron k's list. */
+@inline function listCount(k: i32): i32 {
+  const live = i32At(liveCount, k);
+  return i32At(listDead, k) ? n - live : live;
+}
+
+/**
+ * Whether neuron k takes its dead list (live on more than DEAD_LIST_SHARE_NUM / DEAD_LIST_SHARE_DEN
+ * of the points). The forward pass listed the side listDead[k] named; if that is the other one,
+ * lists this side (ascending i) in its place, first computing every point's z into the neuron's
+ * row when a prefix evaluation left only the live ones, and sets listDead[k].
+ */
+function chooseList(k: i32): bool {
+  const dead = i32At(liveCount, k) * DEAD_LIST_SHARE_DEN > DEAD_LIST_SHARE_NUM * n;
+  if (<i32>dead == i32At(listDead, k)) return dead;
+  store<i32>(listDead + (<usize>k << 2), <i32>dead);
+  const slot0 = k * n;
+  const zRow = pairPhi + (<usize>slot0 << 3);
+  if (i32At(zPacked, k)) {
+    rowTimesInputs(params, k * d, f64At(params, bOffset + k), zRow);
+    store<i32>(zPacked + (<usize>k << 2), 0);
+  }
+  let end = slot0;
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const points0 = i32x4.add(i32x4.splat(i), i32x4(0, 1, 2, 3));
+    const points1 = i32x4.add(points0, i32x4.splat(4));
+    const z = zRow + (<usize>i << 3);
+    end = packEight(end, points0, points1, v128.load(z), v128.load(z, 16), v128.load(z, 32), v128.load(z, 48), <i32>dead * 15);
+  }
+  for (; i < n; i++) {
+    store<i32>(pairIndex + (<usize>end << 2), i);
+    end += <i32>(f64At(zRow, i) > 0) ^ <i32>dead;
+  }
+  return dead;
+}
+
+/** row_j = scale totals_j - row_j for the d entries (two per vector, the odd last alone). */
+function subtractFromTotals(rowPtr: usize, scale: f64, totals: usize): void {
+  const scaleVec = f64x2.splat(scale);
+  let j = 0;
+  for (; j + 2 <= d; j += 2) {
+    const offset = <usize>j << 3;
+    v128.store(rowPtr + offset, f64x2.sub(f64x2.mul(scaleVec, v128.load(totals + offset)), v128.load(rowPtr + offset)));
+  }
+  if (j < d) {
+    const offset = <usize>j << 3;
+    store<f64>(rowPtr + offset, scale * load<f64>(totals + offset) - load<f64>(rowPtr + offset));
+  }
+}
+
+/** out_j = sum_i weights_i x_ij over all points, ascending i for each j (two j per vector, the odd last alone). */
+function weightedInputSum(weights: usize, out: usize): void {
+  const rowBytes = <usize>d << 3;
+  for (let j = 0; j < d; j++) store<f64>(out + (<usize>j << 3), 0.0);
+  for (let i = 0; i < n; i++) {
+    const w = f64At(weights, i);
+    const wVec = f64x2.splat(w);
+    const p = x + <usize>i * rowBytes;
+    let j = 0;
+    for (; j + 2 <= d; j += 2) {
+      const offset = <usize>j << 3;
+      v128.store(out + offset, f64x2.add(v128.load(out + offset), f64x2.mul(wVec, v128.load(p + offset))));
+    }
+    if (j < d) {
+      const offset = <usize>j << 3;
+      store<f64>(out + offset, load<f64>(out + offset) + w * load<f64>(p + offset));
+    }
+  }
 }
 
 /**
@@ -479,6 +598,8 @@ export function lossAndGradientRelu(lossScale: f64, skipping: i32): f64 {
   if (skipping) forwardSkipRelu();
   else forwardRelu();
   const sumSquares = residualWeights(lossScale);
+  residualTotal = f64At(grad, betaOffset);
+  weightedInputSum(residualWeight, residualTotals);
   for (let k = 0; k < width; k++) neuronGradient(k, grad);
   return lossScale * (sumSquares / <f64>n);
 }
@@ -543,17 +664,21 @@ export function setupHvp(hvpSPtr: usize, hvpTPtr: usize): void {
 }
 
 /**
- * T_k and S_k of every neuron (liveSums with the residual weights, unscaled); then, while the
+ * T_k and S_k of every neuron (listSums with the residual weights, unscaled); then, while the
  * neuron's list is at hand, its live z moved from its points' slots to its pairs' if they are not
  * there yet (in place: pair a's point is at slot a or later), the layout the products read.
  */
 function residualSumsAndPacking(): void {
   for (let k = 0; k < width; k++) {
-    liveSums(k, residualWeight, 1, hvpS + (<usize>(k * d) << 3));
-    setF64(hvpT, k, liveSumT);
+    const sRow = hvpS + (<usize>(k * d) << 3);
+    listSums(k, residualWeight, 1, sRow);
+    if (i32At(listDead, k)) {
+      subtractFromTotals(sRow, 1, residualTotals);
+      setF64(hvpT, k, residualTotal - listSumT);
+    } else setF64(hvpT, k, listSumT);
     if (i32At(zPacked, k)) continue;
     const slot0 = k * n;
-    const live = i32At(liveCount, k);
+    const live = listCount(k);
     for (let a = 0; a < live; a++) setF64(pairPhi, slot0 + a, f64At(pairPhi, slot0 + i32At(pairIndex, slot0 + a)));
     store<i32>(zPacked + (<usize>k << 2), 1);
   }
@@ -565,8 +690,7 @@ export function hessianVectorProductRelu(vec: usize, out: usize, lossScale: f64)
     hvpStateReady = 1;
   }
   const coefficient = (2 * lossScale) / <f64>n;
-  const vecBeta = f64At(vec, betaOffset);
-  for (let i = 0; i < n; i++) setF64(jvpWeight, i, vecBeta);
+  jvpStart(vec);
   for (let k = 0; k < width; k++) neuronJvp(k, vec);
   let outBeta: f64 = 0;
   for (let i = 0; i < n; i++) {
@@ -575,7 +699,37 @@ export function hessianVectorProductRelu(vec: usize, out: usize, lossScale: f64)
     outBeta += e;
   }
   setF64(out, betaOffset, outBeta);
+  jvpTotal = outBeta;
+  weightedInputSum(jvpWeight, jvpTotals);
   for (let k = 0; k < width; k++) neuronHvpBackward(k, vec, out);
+}
+
+/** E = sum_i e_i of the current product. */
+let jvpTotal: f64 = 0;
+
+/**
+ * jvp_i = dbeta + (c + G.x_i): the dead-list neurons' terms dv_k z_ki + v_k (db_k + dw_k.x_i)
+ * summed over all their points, with z_ki = b_k + w_k.x_i, as c = sum_k (dv_k b_k + v_k db_k) and
+ * G = sum_k (dv_k w_k + v_k dw_k) (ascending k); neuronJvp then subtracts their dead points' terms.
+ */
+function jvpStart(vec: usize): void {
+  let c: f64 = 0;
+  for (let j = 0; j < d; j++) store<f64>(jvpDirection + (<usize>j << 3), 0.0);
+  for (let k = 0; k < width; k++) {
+    if (!i32At(listDead, k)) continue;
+    const dvk = f64At(vec, vOffset + k);
+    const vk = f64At(params, vOffset + k);
+    c += dvk * f64At(params, bOffset + k) + vk * f64At(vec, bOffset + k);
+    const w = params + (<usize>(k * d) << 3);
+    const dw = vec + (<usize>(k * d) << 3);
+    for (let j = 0; j < d; j++) {
+      const offset = <usize>j << 3;
+      store<f64>(jvpDirection + offset, load<f64>(jvpDirection + offset) + (dvk * load<f64>(w + offset) + vk * load<f64>(dw + offset)));
+    }
+  }
+  const vecBeta = f64At(vec, betaOffset);
+  const rowBytes = <usize>d << 3;
+  for (let i = 0; i < n; i++) setF64(jvpWeight, i, vecBeta + (c + dotRow(jvpDirection, x + <usize>i * rowBytes)));
 }
 
 /**
@@ -605,10 +759,12 @@ export function hessianVectorProductRelu(vec: usize, out: usize, lossScale: f64)
  */
 function neuronJvp(k: i32, vec: usize): void {
   const dbk = f64At(vec, bOffset + k);
-  const dvk = f64At(vec, vOffset + k);
-  const vk = f64At(params, vOffset + k);
+  // A dead list's terms are subtracted: (-dv) z + (-v) u is exactly -(dv z + v u).
+  const sign: f64 = i32At(listDead, k) ? -1 : 1;
+  const dvk = sign * f64At(vec, vOffset + k);
+  const vk = sign * f64At(params, vOffset + k);
   const slot0 = k * n;
-  const end = slot0 + i32At(liveCount, k);
+  const end = slot0 + listCount(k);
   const rowBytes = <usize>d << 3;
   const dw = vec + (<usize>(k * d) << 3);
   let s = slot0;
@@ -659,13 +815,20 @@ function neuronJvp(k: i32, vec: usize): void {
 
 /**
  * The second pass for neuron k: E = sum e_i, V = sum e_i z_ki and R = sum e_i x_i over the live
- * pairs (liveSums, unscaled), then out_w = v_k R + dv_k S_k, out_b = v_k E + dv_k T_k,
+ * pairs (listSums, unscaled), then out_w = v_k R + dv_k S_k, out_b = v_k E + dv_k T_k,
  * out_v = V + (dw_k.S_k + db_k T_k).
  */
 function neuronHvpBackward(k: i32, vec: usize, out: usize): void {
   const row = k * d;
   const rowPtr = out + (<usize>row << 3);
-  liveSums(k, jvpWeight, 1, rowPtr);
+  listSums(k, jvpWeight, 1, rowPtr);
+  let sumE = listSumT;
+  let sumV = listSumPhi;
+  if (i32At(listDead, k)) {
+    subtractFromTotals(rowPtr, 1, jvpTotals);
+    sumE = jvpTotal - sumE;
+    sumV = (f64At(params, bOffset + k) * jvpTotal + dotRow(params + (<usize>row << 3), jvpTotals)) - sumV;
+  }
   const vk = f64At(params, vOffset + k);
   const dvk = f64At(vec, vOffset + k);
   const tk = f64At(hvpT, k);
@@ -674,8 +837,8 @@ function neuronHvpBackward(k: i32, vec: usize, out: usize): void {
     const offset = <usize>j << 3;
     store<f64>(rowPtr + offset, vk * load<f64>(rowPtr + offset) + dvk * load<f64>(sRow + offset));
   }
-  setF64(out, bOffset + k, vk * liveSumT + dvk * tk);
-  setF64(out, vOffset + k, liveSumPhi + (dotRow(vec + (<usize>row << 3), sRow) + f64At(vec, bOffset + k) * tk));
+  setF64(out, bOffset + k, vk * sumE + dvk * tk);
+  setF64(out, vOffset + k, sumV + (dotRow(vec + (<usize>row << 3), sRow) + f64At(vec, bOffset + k) * tk));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -970,6 +1133,7 @@ function evaluatePrefix(k: i32, limit: f64): i32 {
     }
   }
   store<i32>(zPacked + (<usize>k << 2), 1);
+  store<i32>(listDead + (<usize>k << 2), 0);
   return live - slot0;
 }
 
@@ -1052,6 +1216,7 @@ function forwardSkipRelu(): void {
         live = reevaluate(k, 2 * limit);
       } else if (limit < f64At(firstMargin, k)) {
         live = 0;
+        store<i32>(listDead + (<usize>k << 2), 0); // the empty list of live pairs
       } else {
         live = evaluatePrefix(k, limit);
         // Gathering n/busy points costs about a vectorised full pass: this neuron moves too

@@ -24,6 +24,17 @@ import { descend, gradientNormSquared } from './step.js';
  *             four accumulators by pair position a mod 4 (s_t sums pairs t, t+4, t+8, ...),
  *             combined as (s0 + s2) + (s1 + s3), then the pairs past the last multiple of four
  *             added in turn. Independent sums: one chain's addition latency bounded the loop.
+ *   Pair lists (ReLU): a neuron live on more than DEAD_LIST_SHARE of the points sums over its
+ *             dead points instead (z <= 0, or NaN: not z > 0), in the same order, and takes the
+ *             live sums as totals minus those: with R = sum_i rho_i (dL/dbeta) and
+ *             P_j = sum_i rho_i x_ij (ascending i for each j),
+ *               dL/dw_kj = v_k P_j - sum_dead (rho_i v_k) x_ij      dL/db_k = v_k R - sum_dead rho_i v_k
+ *               dL/dv_k  = (b_k R + w_k.P) - sum_dead rho_i z_ki     (w_k.P as dotEvenOdd)
+ *             (the identity sum_i rho_i z_ki = b_k R + w_k.P holds up to rounding: the error
+ *             bound is of the order of the direct sum's, eps times the sum of |terms|). The HVP
+ *             does the same with e_i for rho_i, and its first pass adds the dead-list neurons'
+ *             terms over all points through c + G.x_i (hessianVectorProduct). At high activity
+ *             (weight decay keeps most pairs live) the gathers then touch a few pairs, not most.
  *
  * Speed notes (measured with V8 in Node 20): the hot loops are module-level functions taking
  * their arrays and lengths as arguments, so that their compiled code does not depend on which
@@ -280,9 +291,9 @@ function accumulateInputs(
  * (four accumulators, see the operation order above), and out[row..row+d) = sum t_a x_i (four
  * pairs at a time, as accumulateInputs). The gradient is (residual weights, scale v_k): the b, v
  * and w entries; the HVP takes (jvp weights, 1) and, once per state, (residual weights, 1).
- * Twin: liveSums in assembly/kernel.ts.
+ * Twin: listSums in assembly/kernel.ts.
  */
-function liveSums(
+function listSums(
   pairIndex: Int32Array,
   pairPhi: Float64Array,
   slot0: number,
@@ -341,6 +352,24 @@ function liveSums(
   }
   sums[0] = sumT;
   sums[1] = sumPhi;
+}
+
+/** A ReLU neuron sums over its dead points when live on more than NUM / DEN of them (assembly/kernel.ts has the twin). */
+const DEAD_LIST_SHARE_NUM = 1;
+const DEAD_LIST_SHARE_DEN = 2;
+
+/** out[j] = sum_i weights[i] x_ij over the n points, ascending i for each j (the totals of the pair lists). */
+function weightedInputSum(weights: Float64Array, x: Float64Array, d: number, n: number, out: Float64Array): void {
+  out.fill(0, 0, d);
+  for (let i = 0; i < n; i++) {
+    const w = weights[i];
+    for (let j = 0; j < d; j++) out[j] += w * x[i * d + j];
+  }
+}
+
+/** out[row + j] = scale totals[j] - out[row + j] for the d entries: a dead list's row sum turned into the live one. */
+function subtractFromTotals(out: Float64Array, row: number, scale: number, totals: Float64Array, d: number): void {
+  for (let j = 0; j < d; j++) out[row + j] = scale * totals[j] - out[row + j];
 }
 
 /** out[row + j] += s0 x0j + s1 x1j + s2 x2j + s3 x3j for the points whose rows start at r0..r3. */
@@ -537,13 +566,24 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
   const pairDz = new Float64Array(n);
   /** Per live pair, the HVP's term of the neuron's v entry (GELU). */
   const pairVTerm = new Float64Array(n);
-  /** liveSums's two results. */
+  /** listSums's two results. */
   const pairSums = new Float64Array(2);
   const pairIndex = new Int32Array(width * n);
   const pairPhi = new Float64Array(width * n);
   const pairDphi = activation === 'gelu' ? new Float64Array(width * n) : new Float64Array(0);
   const pairD2phi = activation === 'gelu' ? new Float64Array(width * n) : new Float64Array(0);
   const liveCount = new Int32Array(width);
+  /** ReLU: 1 when neuron k's list (pairIndex, pairPhi from slot k n) holds its dead points, not its live ones. */
+  const listDead = new Uint8Array(width);
+  /** Scratch of chooseList: 1 at the live points of the neuron at hand. */
+  const isLive = new Uint8Array(n);
+  /** The pair lists' totals: R, P = sum rho_i x_i of the state; E, Q = sum e_i x_i of a product; G of its first pass. */
+  let residualTotal = 0;
+  const residualTotals = new Float64Array(d);
+  let jvpTotal = 0;
+  const jvpTotals = new Float64Array(d);
+  const jvpDirection = new Float64Array(d);
+  const listCount = (k: number): number => (listDead[k] === 1 ? n - liveCount[k] : liveCount[k]);
   const positiveCount = new Int32Array(width);
   const prediction = new Float64Array(n);
   /** (2c/n) r_i, the loss's derivative with respect to f(x_i). */
@@ -590,6 +630,34 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
     }
   }
 
+  /**
+   * Whether ReLU neuron k takes its dead list (see "Pair lists" above); if so writes it over the
+   * live one: the points not live, ascending, each with z computed again in the forward's order.
+   */
+  function chooseList(k: number): boolean {
+    const live = liveCount[k];
+    const dead = live * DEAD_LIST_SHARE_DEN > DEAD_LIST_SHARE_NUM * n;
+    listDead[k] = dead ? 1 : 0;
+    if (!dead) return false;
+    const slot0 = k * n;
+    for (let a = 0; a < live; a++) isLive[pairIndex[slot0 + a]] = 1;
+    const wRow = k * d;
+    const bk = params[bOffset + k];
+    let end = slot0;
+    for (let i = 0; i < n; i++) {
+      if (isLive[i] === 1) {
+        isLive[i] = 0;
+        continue;
+      }
+      let z = bk;
+      for (let j = 0; j < d; j++) z += params[wRow + j] * x[i * d + j];
+      pairIndex[end] = i;
+      pairPhi[end] = z;
+      end++;
+    }
+    return true;
+  }
+
   function backwardGelu(k: number): number {
     const vk = params[vOffset + k];
     const slot0 = k * n;
@@ -621,13 +689,25 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
       gradBeta += weight;
     }
     grad[betaOffset] = gradBeta;
+    if (activation === 'relu') {
+      residualTotal = gradBeta;
+      weightedInputSum(residualWeight, x, d, n, residualTotals);
+    }
     for (let k = 0; k < width; k++) {
       const slot0 = k * n;
       const live = liveCount[k];
       if (activation === 'relu') {
-        liveSums(pairIndex, pairPhi, slot0, live, residualWeight, params[vOffset + k], x, d, grad, k * d, pairSums);
-        grad[bOffset + k] = pairSums[0];
-        grad[vOffset + k] = pairSums[1];
+        const vk = params[vOffset + k];
+        const dead = chooseList(k);
+        listSums(pairIndex, pairPhi, slot0, listCount(k), residualWeight, vk, x, d, grad, k * d, pairSums);
+        if (dead) {
+          subtractFromTotals(grad, k * d, vk, residualTotals, d);
+          grad[bOffset + k] = vk * residualTotal - pairSums[0];
+          grad[vOffset + k] = params[bOffset + k] * residualTotal + dotEvenOdd(params, k * d, residualTotals, 0, d) - pairSums[1];
+        } else {
+          grad[bOffset + k] = pairSums[0];
+          grad[vOffset + k] = pairSums[1];
+        }
       } else {
         grad[vOffset + k] = backwardGelu(k);
         accumulateInputs(pairIndex, slot0, live, pairDz, x, d, grad, k * d);
@@ -645,14 +725,17 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
   function hessianVectorProduct(vec: Float64Array, out: Float64Array): void {
     const coefficient = (2 * cachedLossScale) / n;
     const relu = activation === 'relu';
-    jvpWeight.fill(vec[betaOffset]);
+    if (relu) jvpStart(vec);
+    else jvpWeight.fill(vec[betaOffset]);
     for (let k = 0; k < width; k++) {
       const wRow = k * d;
       const dbk = vec[bOffset + k];
-      const dvk = vec[vOffset + k];
-      const vk = params[vOffset + k];
+      // A dead list's terms are subtracted: (-dv) z + (-v) u is exactly -(dv z + v u).
+      const sign = relu && listDead[k] === 1 ? -1 : 1;
+      const dvk = sign * vec[vOffset + k];
+      const vk = sign * params[vOffset + k];
       const slot0 = k * n;
-      const live = liveCount[k];
+      const live = relu ? listCount(k) : liveCount[k];
       for (let a = 0; a < live; a++) {
         const u = directionalDerivative(pairIndex, slot0 + a, x, d, vec, wRow, dbk);
         const dphi = relu ? 1 : pairDphi[slot0 + a];
@@ -665,8 +748,30 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
       outBeta += jvpWeight[i];
     }
     out[betaOffset] = outBeta;
-    if (relu) hessianVectorProductRelu(vec, out);
-    else hessianVectorProductGelu(vec, out);
+    if (relu) {
+      jvpTotal = outBeta;
+      weightedInputSum(jvpWeight, x, d, n, jvpTotals);
+      hessianVectorProductRelu(vec, out);
+    } else hessianVectorProductGelu(vec, out);
+  }
+
+  /**
+   * ReLU: jvp_i = dbeta + (c + G.x_i), the dead-list neurons' terms dv_k z_ki + v_k (db_k + dw_k.x_i)
+   * over all their points with z_ki = b_k + w_k.x_i, as c = sum_k (dv_k b_k + v_k db_k) and
+   * G = sum_k (dv_k w_k + v_k dw_k) (ascending k); the first pass then subtracts their dead points'.
+   */
+  function jvpStart(vec: Float64Array): void {
+    let c = 0;
+    jvpDirection.fill(0);
+    for (let k = 0; k < width; k++) {
+      if (listDead[k] === 0) continue;
+      const dvk = vec[vOffset + k];
+      const vk = params[vOffset + k];
+      c += dvk * params[bOffset + k] + vk * vec[bOffset + k];
+      for (let j = 0; j < d; j++) jvpDirection[j] += dvk * params[k * d + j] + vk * vec[k * d + j];
+    }
+    const vecBeta = vec[betaOffset];
+    for (let i = 0; i < n; i++) jvpWeight[i] = vecBeta + (c + dotEvenOdd(jvpDirection, 0, x, i * d, d));
   }
 
   /** T_k = sum rho_i and S_k = sum rho_i x_i over each neuron's live pairs (see hessianVectorProductRelu). */
@@ -675,11 +780,14 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
   /** Whether residualSumS/T belong to the state of the last lossAndGradient. */
   let residualSumsReady = false;
 
-  /** residualSumS/T of the current state: liveSums with the residual weights, unscaled (twin: residualSums in assembly/kernel.ts). */
+  /** residualSumS/T of the current state: listSums with the residual weights, unscaled (twin: residualSums in assembly/kernel.ts). */
   function residualSums(): void {
     for (let k = 0; k < width; k++) {
-      liveSums(pairIndex, pairPhi, k * n, liveCount[k], residualWeight, 1, x, d, residualSumS, k * d, pairSums);
-      residualSumT[k] = pairSums[0];
+      listSums(pairIndex, pairPhi, k * n, listCount(k), residualWeight, 1, x, d, residualSumS, k * d, pairSums);
+      if (listDead[k] === 1) {
+        subtractFromTotals(residualSumS, k * d, 1, residualTotals, d);
+        residualSumT[k] = residualTotal - pairSums[0];
+      } else residualSumT[k] = pairSums[0];
     }
   }
 
@@ -690,7 +798,7 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
    *   (H vec)_w_k = v_k sum_{L_k} e_i x_i + dv_k S_k
    * with T_k = sum_{L_k} rho_i, S_k = sum_{L_k} rho_i x_i (rho_i = (2c/n) r_i): the residual term
    * depends on the state only, so it is summed once per state and a product costs two passes over
-   * the live pairs (liveSums). Dot products as dotEvenOdd.
+   * the live pairs (listSums). Dot products as dotEvenOdd.
    */
   function hessianVectorProductRelu(vec: Float64Array, out: Float64Array): void {
     if (!residualSumsReady) {
@@ -699,9 +807,14 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
     }
     for (let k = 0; k < width; k++) {
       const row = k * d;
-      liveSums(pairIndex, pairPhi, k * n, liveCount[k], jvpWeight, 1, x, d, out, row, pairSums);
-      const sumE = pairSums[0];
-      const sumV = pairSums[1];
+      listSums(pairIndex, pairPhi, k * n, listCount(k), jvpWeight, 1, x, d, out, row, pairSums);
+      let sumE = pairSums[0];
+      let sumV = pairSums[1];
+      if (listDead[k] === 1) {
+        subtractFromTotals(out, row, 1, jvpTotals, d);
+        sumE = jvpTotal - sumE;
+        sumV = params[bOffset + k] * jvpTotal + dotEvenOdd(params, row, jvpTotals, 0, d) - sumV;
+      }
       const vk = params[vOffset + k];
       const dvk = vec[vOffset + k];
       const tk = residualSumT[k];

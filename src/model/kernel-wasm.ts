@@ -16,6 +16,7 @@ import { networkLayout } from './layout.js';
  *   pairIndex (K x n int32), pairPhi (K x n doubles: z in one of two layouts per neuron, see
  *   assembly/kernel.ts), liveCount (K int32), packing patterns (256 bytes), zPacked (K int32)
  *   hvpS (K x d), hvpT (K): the HVP's residual sums of the current state (assembly/kernel.ts)
+ *   listDead (K int32), the pair lists' totals (3 x d): which neurons sum over their dead points
  *   ReLU: PREDICT_CHUNK test points transposed (d x PREDICT_CHUNK) and their predictions
  *   with skipping: anchors, margin-sorted point lists (assembly/kernel.ts), zColumn, liveBits
  *   GELU: phi' and phi'' per pair (K x n each), positive counts (K), three columns (n)
@@ -48,6 +49,7 @@ interface KernelExports {
   lossAndGradientGelu(lossScale: number): number;
   hessianVectorProductGelu(vec: number, out: number, lossScale: number): void;
   setupHvp(hvpS: number, hvpT: number): void;
+  setupLists(listDead: number, totals: number): void;
   setupSkip(
     anchorW: number,
     anchorB: number,
@@ -130,6 +132,8 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   const zPackedAt = reserve(width, 4);
   const hvpSAt = reserve(width * d, 8);
   const hvpTAt = reserve(width, 8);
+  const listDeadAt = reserve(width, 4);
+  const listTotalsAt = reserve(3 * d, 8);
   // Points predicted by predictRelu, a chunk at a time (transposed inputs, outputs).
   const predictPointsTAt = reserve(gelu ? 0 : PREDICT_CHUNK * d, 8);
   const predictOutAt = reserve(gelu ? 0 : PREDICT_CHUNK, 8);
@@ -180,6 +184,7 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   }
   wasm.setup(d, n, width, paramsAt, gradAt, xAt, xTAt, yAt, predictionAt, residualWeightAt, jvpWeightAt, pairIndexAt, pairPhiAt, liveCountAt);
   wasm.setupHvp(hvpSAt, hvpTAt);
+  wasm.setupLists(listDeadAt, listTotalsAt);
   wasm.setupPacking(packTablesAt, zPackedAt);
   if (skipping) wasm.setupSkip(...skipAt);
   if (gelu) wasm.setupGelu(...geluAt);

@@ -54,3 +54,82 @@ export function distanceToKink(params: Float64Array, d: number, width: number, x
   }
   return smallest;
 }
+
+/**
+ * Gradient of c/n sum_i (f(x_i) - y_i)^2 for a ReLU network, summed directly over every
+ * (neuron, point) pair with the indicator z > 0, and, alongside, the sum of the absolute values
+ * of each entry's terms (the scale against which a rounding error of the kernel's sums is judged).
+ */
+export function referenceReluGradient(params: Float64Array, d: number, width: number, x: Float64Array, y: Float64Array, lossScale: number): { grad: Float64Array; scale: Float64Array } {
+  const layout = networkLayout(d, width);
+  const n = y.length;
+  const f = referencePredict(params, d, width, 'relu', x, n);
+  const grad = new Float64Array(layout.size);
+  const scale = new Float64Array(layout.size);
+  const add = (p: number, term: number) => {
+    grad[p] += term;
+    scale[p] += Math.abs(term);
+  };
+  for (let i = 0; i < n; i++) {
+    const rho = ((2 * lossScale) / n) * (f[i] - y[i]);
+    add(layout.betaOffset, rho);
+    for (let k = 0; k < width; k++) {
+      let z = params[layout.bOffset + k];
+      for (let j = 0; j < d; j++) z += params[layout.wOffset + k * d + j] * x[i * d + j];
+      if (!(z > 0)) continue;
+      const vk = params[layout.vOffset + k];
+      add(layout.vOffset + k, rho * z);
+      add(layout.bOffset + k, rho * vk);
+      for (let j = 0; j < d; j++) add(layout.wOffset + k * d + j, rho * vk * x[i * d + j]);
+    }
+  }
+  return { grad, scale };
+}
+
+/**
+ * H vec for a ReLU network, from the definition: (2c/n) sum_i [(J vec)_i J_i + r_i (Hess f_i) vec],
+ * with J_i = grad f(x_i) and Hess f_i non-zero only in the v_k-w_k and v_k-b_k blocks of neurons
+ * live at x_i; with the sums of absolute terms as in referenceReluGradient.
+ */
+export function referenceReluHvp(params: Float64Array, d: number, width: number, x: Float64Array, y: Float64Array, lossScale: number, vec: Float64Array): { hvp: Float64Array; scale: Float64Array } {
+  const layout = networkLayout(d, width);
+  const n = y.length;
+  const f = referencePredict(params, d, width, 'relu', x, n);
+  const hvp = new Float64Array(layout.size);
+  const scale = new Float64Array(layout.size);
+  const add = (p: number, term: number) => {
+    hvp[p] += term;
+    scale[p] += Math.abs(term);
+  };
+  const jacobian = new Float64Array(layout.size);
+  const live = new Uint8Array(width);
+  const c = (2 * lossScale) / n;
+  for (let i = 0; i < n; i++) {
+    jacobian.fill(0);
+    jacobian[layout.betaOffset] = 1;
+    for (let k = 0; k < width; k++) {
+      let z = params[layout.bOffset + k];
+      for (let j = 0; j < d; j++) z += params[layout.wOffset + k * d + j] * x[i * d + j];
+      live[k] = z > 0 ? 1 : 0;
+      if (!live[k]) continue;
+      const vk = params[layout.vOffset + k];
+      jacobian[layout.vOffset + k] = z;
+      jacobian[layout.bOffset + k] = vk;
+      for (let j = 0; j < d; j++) jacobian[layout.wOffset + k * d + j] = vk * x[i * d + j];
+    }
+    let jv = 0;
+    for (let p = 0; p < layout.size; p++) jv += jacobian[p] * vec[p];
+    for (let p = 0; p < layout.size; p++) if (jacobian[p] !== 0) add(p, c * jv * jacobian[p]);
+    const r = c * (f[i] - y[i]);
+    for (let k = 0; k < width; k++) {
+      if (!live[k]) continue;
+      const dvk = vec[layout.vOffset + k];
+      let u = vec[layout.bOffset + k];
+      for (let j = 0; j < d; j++) u += vec[layout.wOffset + k * d + j] * x[i * d + j];
+      add(layout.vOffset + k, r * u);
+      add(layout.bOffset + k, r * dvk);
+      for (let j = 0; j < d; j++) add(layout.wOffset + k * d + j, r * dvk * x[i * d + j]);
+    }
+  }
+  return { hvp, scale };
+}
