@@ -35,12 +35,13 @@ let prediction: usize = 0;
 let residualWeight: usize = 0;
 let jvpWeight: usize = 0;
 let pairIndex: usize = 0; // i32, K x n
-// z of neuron k's points, in one of two layouts (zPacked[k]): after a full pass at slot k*n + i
-// for every point i (live pairs read theirs through pairIndex); after a prefix evaluation of the
-// skipping pass, and once the first Hessian-vector product of a state has packed them, the live
-// ones only, at slot k*n + a for the a-th live pair (the TypeScript kernel's layout).
+// z of neuron k's points, in one of three layouts (zPacked[k]): 0 after a full pass, at slot
+// k*n + i for every point i (listed pairs read theirs through pairIndex); 2 after the skipping
+// pass evaluated the neuron's candidates, the same slots but only the candidates' (the live ones
+// among them); 1 once the first Hessian-vector product of a state has packed them, the listed
+// ones only, at slot k*n + a for the a-th listed pair (the TypeScript kernel's layout).
 let pairPhi: usize = 0; // f64, K x n
-let zPacked: usize = 0; // i32, K: 1 when neuron k's row of pairPhi holds the packed layout
+let zPacked: usize = 0; // i32, K: the layout of neuron k's row of pairPhi (0, 1 or 2, above)
 let liveCount: usize = 0; // i32, K
 let bOffset: i32 = 0;
 let vOffset: i32 = 0;
@@ -65,7 +66,6 @@ export function setup(
   d = dIn;
   n = nIn;
   width = widthIn;
-  busy = busyThreshold(d);
   params = paramsPtr;
   grad = gradPtr;
   x = xPtr;
@@ -400,13 +400,12 @@ let listSumPhi: f64 = 0;
  * listSumPhi = sum w_a z_ka, each in four accumulators by pair position a mod 4 combined as
  * (s0 + s2) + (s1 + s3), then the leftover pairs in turn; the d entries at rowPtr = sum t_a x_i,
  * four pairs at a time. Nothing is stored per pair. z_ka is read where pairPhi holds it
- * (zPacked[k]): at the point's slot after a full pass, at the pair's after a prefix evaluation
- * or once packed for the HVP.
+ * (zPacked[k]): at the pair's slot once packed for the HVP, else at the point's.
  */
 function listSums(k: i32, weights: usize, scale: f64, rowPtr: usize): void {
   // Four compiled copies: either layout, and without the multiplications when the scale is 1
   // (the HVP's sums; w * 1 is w, so the results are the same).
-  if (i32At(zPacked, k)) {
+  if (i32At(zPacked, k) == 1) {
     if (scale == 1) listSumsOf(k, weights, scale, rowPtr, true, true);
     else listSumsOf(k, weights, scale, rowPtr, true, false);
   } else if (scale == 1) listSumsOf(k, weights, scale, rowPtr, false, true);
@@ -509,7 +508,7 @@ export function setupLists(listDeadPtr: usize, totalsPtr: usize): void {
  * Whether neuron k takes its dead list (live on more than DEAD_LIST_SHARE_NUM / DEAD_LIST_SHARE_DEN
  * of the points). The forward pass listed the side listDead[k] named; if that is the other one,
  * lists this side (ascending i) in its place, first computing every point's z into the neuron's
- * row when a prefix evaluation left only the live ones, and sets listDead[k].
+ * row when the row lacks some (packed, or candidates only), and sets listDead[k].
  */
 function chooseList(k: i32): bool {
   const dead = i32At(liveCount, k) * DEAD_LIST_SHARE_DEN > DEAD_LIST_SHARE_NUM * n;
@@ -676,7 +675,7 @@ function residualSumsAndPacking(): void {
       subtractFromTotals(sRow, 1, residualTotals);
       setF64(hvpT, k, residualTotal - listSumT);
     } else setF64(hvpT, k, listSumT);
-    if (i32At(zPacked, k)) continue;
+    if (i32At(zPacked, k) == 1) continue;
     const slot0 = k * n;
     const live = listCount(k);
     for (let a = 0; a < live; a++) setF64(pairPhi, slot0 + a, f64At(pairPhi, slot0 + i32At(pairIndex, slot0 + a)));
@@ -845,35 +844,24 @@ function neuronHvpBackward(k: i32, vec: usize, out: usize): void {
 // Exact work-skipping. The certificate and the slack are those of src/model/kernel-skip.ts (see
 // its header): since ||x_i|| <= R, z_ki moves by at most delta_k = R ||w_k - w0_k|| + |b_k - b0_k|
 // from its value at the anchor (w0_k, b0_k), the parameters at the neuron's last full evaluation.
-// The list is organised differently from the TypeScript twin: at the anchor the points with
-// margin m_i = -z_ki up to a reach (twice the displacement of the previous interval) go first on
-// the neuron's list, sorted by margin (active points, m < 0, first), so an epoch evaluates exactly
-// the prefix with m_i <= delta_k + slack and stops: its cost follows the current displacement.
-// When delta_k + slack passes the reach, the neuron is evaluated in full again. The active pairs found are put back in
-// ascending i through a bitmap of the n points, so the live pairs are those of the dense pass.
-// A neuron is evaluated in full again (new anchor, new sorted list) once the inactive pairs it
-// evaluated since its anchor add up to more than WASTE_BUDGET n. A neuron live on more than
-// n/busy points, or whose prefix grew past n/busy (it moves fast), takes the vectorised full pass
-// instead (two such neighbours share the dense two-neuron pass) and keeps no list: for `backoff`
-// epochs, doubled each time this happens and halved at each regular re-evaluation.
+// At the anchor, the points with margin m_i = -z_ki up to a reach (twice the displacement of the
+// interval that just ended) become the neuron's candidates, in ascending i, and their inputs are
+// copied, transposed in blocks of eight, next to the list. While delta_k + slack stays within the
+// reach, every other point provably stays inactive, and an epoch evaluates the candidates with the
+// dense pass's vectorised loop over that copy (the same operations in the same order, so the same
+// z), packing the live ones in ascending i as the dense pass does: the live pairs come out the
+// same. Past the reach, or once the inactive candidates it evaluated since its anchor add up to
+// more than WASTE_BUDGET n, the neuron is evaluated in full again and re-anchored. A neuron live on
+// more than `capacity` points, or with more candidates than that (it moves fast), takes the
+// vectorised full pass instead (two such neighbours share the dense two-neuron pass) and keeps no
+// list: for `backoff` epochs, doubled each time this happens and halved at each regular
+// re-evaluation. A neuron whose smallest margin at the anchor exceeds delta_k + slack is dead this
+// epoch without evaluating anything.
 
 /** Inactive evaluations, in units of n, that a neuron may spend before it is evaluated in full again. */
 const WASTE_BUDGET: i32 = 4;
-/**
- * A neuron live on more than n / busy points, or whose prefix reaches n / busy, takes full passes.
- * A gathered pair costs more, against a pair of the vectorised pass, the larger d is: its d
- * products are scalar, where the pass does two per vector and spends the same fixed work per pair
- * (packing, ReLU, the prediction) at any d. Measured on E2-like GD runs (eta 0.2, half-MSE, width
- * 4n, n = 256, 2000 epochs, 2 seeds each): busy = 4 ran 4 to 13% faster than 8 for d = 1 to 4 and
- * 3 to 5% slower at d = 5 (and, before the lone full pass was vectorised, 25% slower than dense on
- * an E2 network at d = 5). setup() sets it from d.
- */
-let busy: i32 = 8;
-
-/** busy for inputs of dimension d (see there). */
-function busyThreshold(d: i32): i32 {
-  return d < 5 ? 4 : 8;
-}
+/** Candidates a neuron may have (a multiple of 8; kernel-wasm.ts chooses it and says why). */
+let capacity: i32 = 0;
 let radius: f64 = 0;
 let pairsEvaluated: f64 = 0;
 let anchorW: usize = 0; // K x d
@@ -882,20 +870,17 @@ let anchorWNorm: usize = 0; // K
 let anchorSlack: usize = 0; // K: the bound while the parameters equal the anchor
 let wasted: usize = 0; // K
 let anchored: usize = 0; // i32, K
-let candidates: usize = 0; // i32, K x n: point indices sorted by margin at the anchor
-let candidateMargin: usize = 0; // f64, K x n: their margins, ascending
-let firstMargin: usize = 0; // f64, K: the smallest margin, so that a dead neuron's list stays untouched
-let sortedCount: usize = 0; // i32, K: length of the sorted part of the list (margins <= sortedLimit)
-let sortedLimit: usize = 0; // f64, K: the margin up to which the list is sorted
+let candidates: usize = 0; // i32, K x capacity (+ 8 spare at the end): candidate points, ascending
+let candidateX: usize = 0; // f64, K x capacity x d: their inputs, block b of 8 at b 8d, coordinate j at + 8j
+let candidateCount: usize = 0; // i32, K
+let reach: usize = 0; // f64, K: the margin up to which the points are candidates
+let firstMargin: usize = 0; // f64, K: the smallest margin of any point at the anchor
 let denseUntil: usize = 0; // f64, K: epoch until which the neuron takes the full pass
 let backoff: usize = 0; // f64, K: how many epochs the next switch to the full pass lasts
 let epoch: f64 = 0;
-/** Pairs evaluated by the last evaluatePrefix call. */
-let lastEvaluated: i32 = 0;
-let zColumn: usize = 0; // n: the z a prefix evaluation computed, until packed
-let liveBits: usize = 0; // u32, ceil(n / 32)
 
 export function setupSkip(
+  capacityIn: i32,
   anchorWPtr: usize,
   anchorBPtr: usize,
   anchorWNormPtr: usize,
@@ -903,20 +888,14 @@ export function setupSkip(
   wastedPtr: usize,
   anchoredPtr: usize,
   candidatesPtr: usize,
-  candidateMarginPtr: usize,
-  zColumnPtr: usize,
-  liveBitsPtr: usize,
+  candidateXPtr: usize,
+  candidateCountPtr: usize,
+  reachPtr: usize,
   firstMarginPtr: usize,
   denseUntilPtr: usize,
   backoffPtr: usize,
-  sortedCountPtr: usize,
-  sortedLimitPtr: usize,
 ): void {
-  sortedCount = sortedCountPtr;
-  sortedLimit = sortedLimitPtr;
-  firstMargin = firstMarginPtr;
-  denseUntil = denseUntilPtr;
-  backoff = backoffPtr;
+  capacity = capacityIn;
   anchorW = anchorWPtr;
   anchorB = anchorBPtr;
   anchorWNorm = anchorWNormPtr;
@@ -924,9 +903,12 @@ export function setupSkip(
   wasted = wastedPtr;
   anchored = anchoredPtr;
   candidates = candidatesPtr;
-  candidateMargin = candidateMarginPtr;
-  zColumn = zColumnPtr;
-  liveBits = liveBitsPtr;
+  candidateX = candidateXPtr;
+  candidateCount = candidateCountPtr;
+  reach = reachPtr;
+  firstMargin = firstMarginPtr;
+  denseUntil = denseUntilPtr;
+  backoff = backoffPtr;
 }
 
 /** After new data: the radius max ||x_i|| (inflated by 1e-12) and every neuron unanchored. */
@@ -941,8 +923,8 @@ export function skipDataLoaded(): void {
     maxNormSq = Math.max(maxNormSq, normSq);
   }
   radius = Math.sqrt(maxNormSq) * (1 + 1e-12);
-  // The first pass is a full one for every neuron: it learns which are busy without sorting
-  // the lists of neurons that are about to take full passes anyway.
+  // The first pass is a full one for every neuron: it learns which are busy without listing
+  // candidates for neurons that are about to take full passes anyway.
   for (let k = 0; k < width; k++) {
     store<i32>(anchored + (<usize>k << 2), 0);
     setF64(denseUntil, k, epoch + 2);
@@ -986,155 +968,148 @@ function rowTimesInputs(weights: usize, row: i32, bias: f64, out: usize): void {
   }
 }
 
-/** One gapped insertion-sort pass over the list from slot0 (Shell sort by margin). */
-function shellPass(slot0: i32, count: i32, gap: i32): void {
-  for (let a = slot0 + gap; a < slot0 + count; a++) {
-    const m = f64At(candidateMargin, a);
-    const index = i32At(candidates, a);
-    let b = a;
-    while (b - gap >= slot0 && f64At(candidateMargin, b - gap) > m) {
-      setF64(candidateMargin, b, f64At(candidateMargin, b - gap));
-      store<i32>(candidates + (<usize>b << 2), i32At(candidates, b - gap));
-      b -= gap;
-    }
-    setF64(candidateMargin, b, m);
-    store<i32>(candidates + (<usize>b << 2), index);
-  }
-}
-
 /**
- * Full evaluation with a new anchor. Points with margin <= reach go first, sorted by margin;
- * the others follow unsorted (they stay certified while the bound is below reach, and the
- * neuron is evaluated in full again before it is not). Returns the live count.
+ * Full evaluation with a new anchor: the points with margin <= reachNow become the candidates (in
+ * ascending i, inputs copied); with more than `capacity` of them the neuron takes full passes for
+ * a while instead and stays unanchored. Returns the live count.
  */
-function reevaluate(k: i32, reach: f64): i32 {
+function reevaluate(k: i32, reachNow: f64): i32 {
   const wRow = k * d;
   forwardColumns(k, false);
+  const live = i32At(liveCount, k);
   const slot0 = k * n;
   const zRow = pairPhi + (<usize>slot0 << 3);
-  let near = slot0;
-  let far = slot0 + n;
+  const list = candidates + (<usize>(k * capacity) << 2);
+  let count = 0;
+  let maxZ = -Infinity;
   for (let i = 0; i < n; i++) {
-    const m = -f64At(zRow, i);
-    if (m <= reach) {
-      store<i32>(candidates + (<usize>near << 2), i);
-      setF64(candidateMargin, near, m);
-      near++;
-    } else {
-      far--;
-      store<i32>(candidates + (<usize>far << 2), i);
-      setF64(candidateMargin, far, m);
+    const z = f64At(zRow, i);
+    maxZ = Math.max(maxZ, z);
+    if (-z <= reachNow) {
+      if (count < capacity) store<i32>(list + (<usize>count << 2), i);
+      count++;
     }
   }
-  const count = near - slot0;
-  // Ciura's gaps.
-  if (count > 701) shellPass(slot0, count, 701);
-  if (count > 301) shellPass(slot0, count, 301);
-  if (count > 132) shellPass(slot0, count, 132);
-  if (count > 57) shellPass(slot0, count, 57);
-  if (count > 23) shellPass(slot0, count, 23);
-  if (count > 10) shellPass(slot0, count, 10);
-  if (count > 4) shellPass(slot0, count, 4);
-  shellPass(slot0, count, 1);
-  store<i32>(sortedCount + (<usize>k << 2), count);
-  setF64(sortedLimit, k, reach);
+  pairsEvaluated += <f64>n;
+  if (count > capacity) {
+    // It moves too fast for a list: full passes for a while, longer each time it happens.
+    const h = f64At(backoff, k);
+    setF64(denseUntil, k, epoch + h);
+    setF64(backoff, k, Math.min(1024, 2 * h));
+    store<i32>(anchored + (<usize>k << 2), 0);
+    return live;
+  }
+  store<i32>(candidateCount + (<usize>k << 2), count);
+  // The inputs of the candidates, transposed in blocks of eight; the last block padded with zeros
+  // (its spare lanes are evaluated and then ignored).
+  const blocks = (count + 7) >> 3;
+  const copy = candidateX + (<usize>(k * capacity * d) << 3);
+  for (let b = 0; b < blocks; b++) {
+    const block = copy + (<usize>(b * 8 * d) << 3);
+    for (let l = 0; l < 8; l++) {
+      const c = b * 8 + l;
+      if (c < count) {
+        const i = i32At(list, c);
+        for (let j = 0; j < d; j++) setF64(block, j * 8 + l, f64At(x, i * d + j));
+      } else {
+        store<i32>(list + (<usize>c << 2), 0);
+        for (let j = 0; j < d; j++) setF64(block, j * 8 + l, 0);
+      }
+    }
+  }
+  setF64(reach, k, reachNow);
   let wNormSq: f64 = 0;
   for (let j = 0; j < d; j++) {
     const w = f64At(params, wRow + j);
     setF64(anchorW, wRow + j, w);
     wNormSq += w * w;
   }
-  setF64(anchorB, k, f64At(params, bOffset + k));
+  const b0 = f64At(params, bOffset + k);
+  setF64(anchorB, k, b0);
   const w0Norm = Math.sqrt(wNormSq);
   setF64(anchorWNorm, k, w0Norm);
   // The bound while the parameters equal the anchor: zero displacement plus this slack.
-  const b0 = f64At(params, bOffset + k);
   setF64(anchorSlack, k, boundSlack(b0, b0, w0Norm, w0Norm));
-  setF64(firstMargin, k, count > 0 ? f64At(candidateMargin, slot0) : reach);
+  setF64(firstMargin, k, -maxZ);
   store<i32>(anchored + (<usize>k << 2), 1);
   setF64(wasted, k, 0);
-  pairsEvaluated += <f64>n;
-  return i32At(liveCount, k);
-}
-
-/** f_i += v_k relu(z), z kept for the live list, point i marked in the bitmap if active (1 then). */
-@inline function recordPrefixPoint(i: i32, z: f64, vk: f64): i32 {
-  setF64(prediction, i, f64At(prediction, i) + vk * relu(z));
-  setF64(zColumn, i, z);
-  const isActive = <u32>(z > 0);
-  const word = liveBits + (<usize>(i >> 5) << 2);
-  store<u32>(word, load<u32>(word) | (isActive << (<u32>i & 31)));
-  return <i32>isActive;
+  return live;
 }
 
 /**
- * Exact z of the list's prefix with margin <= limit (the rest is certified inactive), f_i +=
- * v_k relu(z) for each, then the active ones as live pairs in ascending i. Returns the live count
- * and adds the inactive evaluations to the neuron's waste.
+ * The candidates of neuron k, eight at a time over their copied inputs: z as the dense pass
+ * computes it, f_i += v_k relu(z), z to the point's slot of the neuron's row, and the live ones
+ * packed in ascending i. Returns the live count and adds the inactive evaluations to the waste.
  */
-function evaluatePrefix(k: i32, limit: f64): i32 {
-  const wRow = k * d;
+function evaluateCandidates(k: i32): i32 {
+  const count = i32At(candidateCount, k);
   const bk = f64At(params, bOffset + k);
   const vk = f64At(params, vOffset + k);
+  const vkVec = f64x2.splat(vk);
   const slot0 = k * n;
-  const words = (n + 31) >> 5;
-  for (let w = 0; w < words; w += 4) v128.store(liveBits + (<usize>w << 2), i64x2.splat(0));
-  // The prefix: the sorted part's margins ascend, so it ends at the first one above the limit.
-  const sortedEnd = slot0 + i32At(sortedCount, k);
-  const rowBytes = <usize>d << 3;
-  const wPtr = params + (<usize>wRow << 3);
-  let active = 0;
-  let c = slot0;
-  // Four points at a time: four independent sums hide the latency of addition; each point's z
-  // is still b + w_0 x_i0 + w_1 x_i1 + ... in ascending j, the dense pass's order.
-  for (; c + 4 <= sortedEnd && f64At(candidateMargin, c + 3) <= limit; c += 4) {
-    const i0 = i32At(candidates, c);
-    const i1 = i32At(candidates, c + 1);
-    const i2 = i32At(candidates, c + 2);
-    const i3 = i32At(candidates, c + 3);
-    const p0 = x + <usize>i0 * rowBytes;
-    const p1 = x + <usize>i1 * rowBytes;
-    const p2 = x + <usize>i2 * rowBytes;
-    const p3 = x + <usize>i3 * rowBytes;
-    let z0 = bk;
-    let z1 = bk;
-    let z2 = bk;
-    let z3 = bk;
-    for (let j = 0; j < d; j++) {
-      const offset = <usize>j << 3;
-      const w = load<f64>(wPtr + offset);
-      z0 += w * load<f64>(p0 + offset);
-      z1 += w * load<f64>(p1 + offset);
-      z2 += w * load<f64>(p2 + offset);
-      z3 += w * load<f64>(p3 + offset);
-    }
-    active += recordPrefixPoint(i0, z0, vk) + recordPrefixPoint(i1, z1, vk) + recordPrefixPoint(i2, z2, vk) + recordPrefixPoint(i3, z3, vk);
-  }
-  for (; c < sortedEnd && f64At(candidateMargin, c) <= limit; c++) {
-    const i = i32At(candidates, c);
-    const p = x + <usize>i * rowBytes;
-    let z = bk;
-    for (let j = 0; j < d; j++) z += load<f64>(wPtr + (<usize>j << 3)) * load<f64>(p + (<usize>j << 3));
-    active += recordPrefixPoint(i, z, vk);
-  }
-  const evaluated = c - slot0;
-  lastEvaluated = evaluated;
-  pairsEvaluated += <f64>evaluated;
-  setF64(wasted, k, f64At(wasted, k) + <f64>(evaluated - active));
+  const zRow = pairPhi + (<usize>slot0 << 3);
+  const list = candidates + (<usize>(k * capacity) << 2);
+  const wPtr = params + (<usize>(k * d) << 3);
+  let column = candidateX + (<usize>(k * capacity * d) << 3);
   let live = slot0;
-  for (let w = 0; w < words; w++) {
-    let bits = load<u32>(liveBits + (<usize>w << 2));
-    while (bits != 0) {
-      const i = (w << 5) + <i32>ctz(bits);
-      store<i32>(pairIndex + (<usize>live << 2), i);
-      setF64(pairPhi, live, f64At(zColumn, i));
-      live++;
-      bits &= bits - 1;
+  for (let c = 0; c < count; c += 8) {
+    let z0 = f64x2.splat(bk);
+    let z1 = z0;
+    let z2 = z0;
+    let z3 = z0;
+    for (let j = 0; j < d; j++) {
+      const w = v128.load_splat<f64>(wPtr + (<usize>j << 3));
+      z0 = f64x2.add(z0, f64x2.mul(w, v128.load(column)));
+      z1 = f64x2.add(z1, f64x2.mul(w, v128.load(column, 16)));
+      z2 = f64x2.add(z2, f64x2.mul(w, v128.load(column, 32)));
+      z3 = f64x2.add(z3, f64x2.mul(w, v128.load(column, 48)));
+      column += 64;
+    }
+    const points0 = v128.load(list + (<usize>c << 2));
+    const points1 = v128.load(list + (<usize>c << 2), 16);
+    const valid = count - c;
+    if (valid >= 8) {
+      scatterTwo(points0, 0, z0, vkVec, zRow);
+      scatterTwo(points0, 2, z1, vkVec, zRow);
+      scatterTwo(points1, 0, z2, vkVec, zRow);
+      scatterTwo(points1, 2, z3, vkVec, zRow);
+      live = packEight(live, points0, points1, z0, z1, z2, z3, 0);
+    } else {
+      // The last, partial block: lanes past the count are padding.
+      for (let l = 0; l < valid; l++) {
+        const i = i32At(list, c + l);
+        const z = laneOf(z0, z1, z2, z3, l);
+        setF64(prediction, i, f64At(prediction, i) + vk * relu(z));
+        setF64(zRow, i, z);
+        store<i32>(pairIndex + (<usize>live << 2), i);
+        live += <i32>(z > 0);
+      }
     }
   }
-  store<i32>(zPacked + (<usize>k << 2), 1);
+  pairsEvaluated += <f64>count;
+  const found = live - slot0;
+  setF64(wasted, k, f64At(wasted, k) + <f64>(count - found));
+  store<i32>(zPacked + (<usize>k << 2), 2);
   store<i32>(listDead + (<usize>k << 2), 0);
-  return live - slot0;
+  return found;
+}
+
+/** Lane l (0 to 7) of the eight values in z0..z3. */
+@inline function laneOf(z0: v128, z1: v128, z2: v128, z3: v128, l: i32): f64 {
+  const pair = l >> 1;
+  const v = pair == 0 ? z0 : pair == 1 ? z1 : pair == 2 ? z2 : z3;
+  return (l & 1) == 0 ? f64x2.extract_lane(v, 0) : f64x2.extract_lane(v, 1);
+}
+
+/** For the two points in lanes first, first + 1 of `points`: f_i += v_k relu(z_i), z_i to the point's slot of zRow. */
+@inline function scatterTwo(points: v128, first: u8, z: v128, vkVec: v128, zRow: usize): void {
+  const terms = f64x2.mul(vkVec, reluVec(z));
+  const i0 = first == 0 ? i32x4.extract_lane(points, 0) : i32x4.extract_lane(points, 2);
+  const i1 = first == 0 ? i32x4.extract_lane(points, 1) : i32x4.extract_lane(points, 3);
+  setF64(prediction, i0, f64At(prediction, i0) + f64x2.extract_lane(terms, 0));
+  setF64(prediction, i1, f64At(prediction, i1) + f64x2.extract_lane(terms, 1));
+  setF64(zRow, i0, f64x2.extract_lane(z, 0));
+  setF64(zRow, i1, f64x2.extract_lane(z, 1));
 }
 
 /** Whether the w row at wRow equals its anchor exactly (two coordinates per comparison). */
@@ -1175,7 +1150,7 @@ function certifiedBound(k: i32): f64 {
 }
 
 @inline function denseMode(k: i32): bool {
-  return i32At(liveCount, k) * busy > n || epoch < f64At(denseUntil, k);
+  return i32At(liveCount, k) > capacity || epoch < f64At(denseUntil, k);
 }
 
 /** The skipping forward pass: same prediction and live pairs as forwardRelu. */
@@ -1201,8 +1176,8 @@ function forwardSkipRelu(): void {
       pairsEvaluated += <f64>n;
       store<i32>(anchored + (<usize>k << 2), 0);
     } else if (i32At(anchored, k) == 0) {
-      // No displacement known yet: sort nothing beyond the active points; the next epoch's bound
-      // passes this reach and re-evaluates with a measured one (a full pass costs less than a sort).
+      // No displacement known yet: list the active points only; the next epoch's bound passes
+      // this reach and re-evaluates with a measured one (a full pass costs less than guessing).
       live = reevaluate(k, 0);
     } else {
       const limit = certifiedBound(k);
@@ -1210,22 +1185,15 @@ function forwardSkipRelu(): void {
       if (limit != limit) {
         // A diverging run: the full pass, which the dense kernel takes too.
         live = reevaluate(k, Infinity);
-      } else if (overBudget || limit > f64At(sortedLimit, k)) {
+      } else if (overBudget || limit > f64At(reach, k)) {
         if (overBudget) setF64(backoff, k, Math.max(1, f64At(backoff, k) / 2));
-        // Sort as far as twice the displacement of the interval that just ended.
+        // List as far as twice the displacement of the interval that just ended.
         live = reevaluate(k, 2 * limit);
       } else if (limit < f64At(firstMargin, k)) {
         live = 0;
         store<i32>(listDead + (<usize>k << 2), 0); // the empty list of live pairs
       } else {
-        live = evaluatePrefix(k, limit);
-        // Gathering n/busy points costs about a vectorised full pass: this neuron moves too
-        // fast for its list; give it full passes for a while, longer each time it happens.
-        if (lastEvaluated * busy > n) {
-          const h = f64At(backoff, k);
-          setF64(denseUntil, k, epoch + h);
-          setF64(backoff, k, Math.min(1024, 2 * h));
-        }
+        live = evaluateCandidates(k);
       }
     }
     store<i32>(liveCount + (<usize>k << 2), live);

@@ -34,8 +34,9 @@ import { createPairKernel, preActivations, type ReluForward, type ReluForwardSta
  * the last evaluation, and the candidate list (K x n int32, count per neuron).
  *
  * The WebAssembly twin (wasm-skip, assembly/kernel.ts) uses the same certificate and slack but
- * organises the lists differently (every point sorted by margin, the prefix within the current
- * bound evaluated, busy neurons on the vectorised full pass): faster there, longer to read here.
+ * chooses thresholds differently (twice the displacement of the last interval), copies the
+ * candidates' inputs next to the list so that they are evaluated with the vectorised loop of the
+ * full pass, and sends busy neurons to the full pass: faster there, longer to read here.
  */
 
 /**

@@ -18,7 +18,7 @@ import { networkLayout } from './layout.js';
  *   hvpS (K x d), hvpT (K): the HVP's residual sums of the current state (assembly/kernel.ts)
  *   listDead (K int32), the pair lists' totals (3 x d): which neurons sum over their dead points
  *   ReLU: PREDICT_CHUNK test points transposed (d x PREDICT_CHUNK) and their predictions
- *   with skipping: anchors, margin-sorted point lists (assembly/kernel.ts), zColumn, liveBits
+ *   with skipping: anchors, candidate lists with their inputs (assembly/kernel.ts)
  *   GELU: phi' and phi'' per pair (K x n each), positive counts (K), three columns (n)
  * It performs the TypeScript kernel's operations in the same order, so for ReLU both give
  * bit-identical results (the tests check it); for GELU they agree to rounding (the two sides'
@@ -51,6 +51,7 @@ interface KernelExports {
   setupHvp(hvpS: number, hvpT: number): void;
   setupLists(listDead: number, totals: number): void;
   setupSkip(
+    capacity: number,
     anchorW: number,
     anchorB: number,
     anchorWNorm: number,
@@ -58,14 +59,12 @@ interface KernelExports {
     wasted: number,
     anchored: number,
     candidates: number,
-    candidateMargin: number,
-    zColumn: number,
-    liveBits: number,
+    candidateX: number,
+    candidateCount: number,
+    reach: number,
     firstMargin: number,
     denseUntil: number,
     backoff: number,
-    sortedCount: number,
-    sortedLimit: number,
   ): void;
   skipDataLoaded(): void;
   setupPacking(tables: number, zPacked: number): void;
@@ -84,6 +83,20 @@ const PAGE_BYTES = 65536;
  * that the module's data ends below.
  */
 const STATIC_BYTES = PAGE_BYTES;
+/**
+ * How many candidates a neuron of the skipping kernel may have: a quarter of the points, rounded up
+ * to a multiple of 8 (a neuron live on more points, or with more candidates, takes full passes).
+ * A candidate costs more than a point of the vectorised full pass (its prediction and z are
+ * scattered, its inputs read from a copy that the full pass does not need), so past some share of
+ * n the full pass is cheaper. Measured on GD states of E2 (eta 0.2, n = 512, width 2048, after
+ * 6000 epochs), ms per epoch with a cap of n/4, n/3, n/2: d = 2: 0.51, 0.50, 0.54; d = 4: 0.70,
+ * 0.69, 0.73; at d = 5, n/4 0.91, n/3 0.93, n/8 1.29. On an E1 run at d = 10, n/8 and n/4 are
+ * within 5% of each other either way (n/4 faster in the first 1000 epochs, n/8 after 1500).
+ */
+export function candidateCapacity(n: number): number {
+  return Math.ceil(Math.ceil(n / 4) / 8) * 8;
+}
+
 /** Why the WASM kernel cannot run here, or null if it can. */
 export function wasmUnavailableReason(): string | null {
   return builtModule('kernel.wasm').reason;
@@ -137,24 +150,24 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   // Points predicted by predictRelu, a chunk at a time (transposed inputs, outputs).
   const predictPointsTAt = reserve(gelu ? 0 : PREDICT_CHUNK * d, 8);
   const predictOutAt = reserve(gelu ? 0 : PREDICT_CHUNK, 8);
-  // Skipping state (kernel-skip.ts), reserved only when asked for.
+  // Skipping state (kernel-skip.ts; assembly/kernel.ts), reserved only when asked for.
   const skipWidth = skipping ? width : 0;
+  const capacity = candidateCapacity(n);
   const skipAt = [
+    capacity,
     reserve(skipWidth * d, 8), // anchorW
     reserve(skipWidth, 8), // anchorB
     reserve(skipWidth, 8), // anchorWNorm
     reserve(skipWidth, 8), // anchorSlack
     reserve(skipWidth, 8), // wasted
     reserve(skipWidth, 4), // anchored
-    reserve(skipWidth * n, 4), // candidates
-    reserve(skipWidth * n, 8), // candidateMargin
-    reserve(skipping ? n : 0, 8), // zColumn
-    reserve(skipping ? Math.ceil(n / 32) : 0, 4), // liveBits
+    reserve(skipWidth * capacity, 4), // candidates
+    reserve(skipWidth * capacity * d, 8), // candidateX: their inputs
+    reserve(skipWidth, 4), // candidateCount
+    reserve(skipWidth, 8), // reach
     reserve(skipWidth, 8), // firstMargin
     reserve(skipWidth, 8), // denseUntil
     reserve(skipWidth, 8), // backoff
-    reserve(skipWidth, 4), // sortedCount
-    reserve(skipWidth, 8), // sortedLimit
   ] as const;
 
   // GELU state (assembly/kernel.ts, GELU section), reserved only for GELU networks.
