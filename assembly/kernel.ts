@@ -104,7 +104,7 @@ export function setup(
 
 /**
  * relu lane-wise as the TypeScript kernel computes it, 0.5 (z + |z|). Not max(z, 0): the two
- * differ at z = -infinity (NaN against 0), so a diverging run would end differently.
+ * differ at z = -infinity and NaN, so non-finite values could end a run differently.
  */
 @inline function reluVec(z: v128): v128 {
   return f64x2.mul(f64x2.splat(0.5), f64x2.add(z, f64x2.abs(z)));
@@ -174,35 +174,47 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
   return live + <i32>popcnt(m23);
 }
 
-/** f + v_k relu(z_k), then + v_l relu(z_l) when `two` (lane-wise; ascending k, as every forward sums). */
-@inline function addTerms(f: v128, vk: v128, zk: v128, two: bool, vl: v128, zl: v128): v128 {
-  const withK = f64x2.add(f, f64x2.mul(vk, reluVec(zk)));
-  return two ? f64x2.add(withK, f64x2.mul(vl, reluVec(zl))) : withK;
+/**
+ * f + v relu(s z), s = 1 for a live list and -1 for a dead one (sign): the term of a listed
+ * point, and +-0 at the others (kernel-js.ts, "Pair lists"); f itself when `apply` is false (a
+ * constant where inlined).
+ */
+@inline function addTerm(f: v128, v: v128, z: v128, sign: v128, apply: bool = true): v128 {
+  return apply ? f64x2.add(f, f64x2.mul(v, reluVec(f64x2.mul(sign, z)))) : f;
+}
+
+/** addTerm for one point. */
+@inline function addTermOne(f: f64, v: f64, z: f64, sign: f64): f64 {
+  return f + v * relu(sign * z);
 }
 
 /**
- * Forward of neuron k over all points, and of k + 1 too when `two`: f_i += v_k relu(z_ki) (then
- * + v_{k+1} relu(z_k+1,i)), z of every point into the neuron's row of pairPhi, the live pairs and
- * counts written. Eight points per iteration, each neuron's z in four vectors; `two` is a
- * constant where this is inlined, so each use compiles to its own loop.
+ * Forward of neuron k over all points, and of k + 1 too when `two`, for the side each listed last
+ * epoch (listDead), most likely its side again: z into the neuron's row of pairPhi, that side's
+ * points packed, live counts written, and f + v_k relu(s_k z) (addTerm) written to
+ * predictionSpare, f itself untouched. settleSide then checks each side (a side that changed gets
+ * its list and terms again: addTermsAgain) and predictionSpare becomes f. Eight points per iteration, each neuron's z in four
+ * vectors; `two` is a constant where this is inlined, so each use compiles to its own loop.
  */
 @inline function forwardColumns(k: i32, two: bool): void {
   const wRowK = k * d;
   const wRowL = wRowK + d;
   const bk = f64At(params, bOffset + k);
   const bl = two ? f64At(params, bOffset + k + 1) : 0;
-  const vk = f64At(params, vOffset + k);
-  const vl = two ? f64At(params, vOffset + k + 1) : 0;
-  const vkVec = f64x2.splat(vk);
-  const vlVec = f64x2.splat(vl);
   const slotK = k * n;
   const slotL = slotK + n;
-  // Which side of each neuron to list: the one its last gradient chose (chooseList), which the
-  // gradient will most likely choose again; when it does not, it lists the other side itself.
   const deadK = i32At(listDead, k);
   const deadL = two ? i32At(listDead, k + 1) : 0;
   const flipK = deadK * 15;
   const flipL = deadL * 15;
+  const signK: f64 = deadK ? -1 : 1;
+  const signL: f64 = deadL ? -1 : 1;
+  const signKVec = f64x2.splat(signK);
+  const signLVec = f64x2.splat(signL);
+  const vk = f64At(params, vOffset + k);
+  const vl = two ? f64At(params, vOffset + k + 1) : 0;
+  const vkVec = f64x2.splat(vk);
+  const vlVec = f64x2.splat(vl);
   let liveK = slotK;
   let liveL = slotL;
   let i = 0;
@@ -218,7 +230,7 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
     let column = xT + (<usize>i << 3);
     for (let j = 0; j < d; j++) {
       const wk = v128.load_splat<f64>(params + (<usize>(wRowK + j) << 3));
-      const wl = two ? v128.load_splat<f64>(params + (<usize>(wRowL + j) << 3)) : vlVec;
+      const wl = two ? v128.load_splat<f64>(params + (<usize>(wRowL + j) << 3)) : wk;
       const x0 = v128.load(column);
       const x1 = v128.load(column, 16);
       const x2 = v128.load(column, 32);
@@ -235,10 +247,6 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
       }
       column += <usize>n << 3;
     }
-    setVec(prediction, i, addTerms(vecAt(prediction, i), vkVec, zk0, two, vlVec, zl0));
-    setVec(prediction, i + 2, addTerms(vecAt(prediction, i + 2), vkVec, zk1, two, vlVec, zl1));
-    setVec(prediction, i + 4, addTerms(vecAt(prediction, i + 4), vkVec, zk2, two, vlVec, zl2));
-    setVec(prediction, i + 6, addTerms(vecAt(prediction, i + 6), vkVec, zk3, two, vlVec, zl3));
     setVec(pairPhi, slotK + i, zk0);
     setVec(pairPhi, slotK + i + 2, zk1);
     setVec(pairPhi, slotK + i + 4, zk2);
@@ -249,6 +257,10 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
       setVec(pairPhi, slotL + i + 4, zl2);
       setVec(pairPhi, slotL + i + 6, zl3);
     }
+    setVec(predictionSpare, i, addTerm(addTerm(vecAt(prediction, i), vkVec, zk0, signKVec), vlVec, zl0, signLVec, two));
+    setVec(predictionSpare, i + 2, addTerm(addTerm(vecAt(prediction, i + 2), vkVec, zk1, signKVec), vlVec, zl1, signLVec, two));
+    setVec(predictionSpare, i + 4, addTerm(addTerm(vecAt(prediction, i + 4), vkVec, zk2, signKVec), vlVec, zl2, signLVec, two));
+    setVec(predictionSpare, i + 6, addTerm(addTerm(vecAt(prediction, i + 6), vkVec, zk3, signKVec), vlVec, zl3, signLVec, two));
     const points0 = i32x4.add(i32x4.splat(i), i32x4(0, 1, 2, 3));
     const points1 = i32x4.add(points0, i32x4.splat(4));
     liveK = packEight(liveK, points0, points1, zk0, zk1, zk2, zk3, flipK);
@@ -256,15 +268,14 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
   }
   for (; i < n; i++) {
     const zk = preActivation(wRowK, bk, i);
-    let f = f64At(prediction, i);
-    f += vk * relu(zk);
+    let f = addTermOne(f64At(prediction, i), vk, zk, signK);
     liveK = keep(liveK, slotK, i, zk, deadK);
     if (two) {
       const zl = preActivation(wRowL, bl, i);
-      f += vl * relu(zl);
+      f = addTermOne(f, vl, zl, signL);
       liveL = keep(liveL, slotL, i, zl, deadL);
     }
-    setF64(prediction, i, f);
+    setF64(predictionSpare, i, f);
   }
   store<i32>(liveCount + (<usize>k << 2), deadK ? n - (liveK - slotK) : liveK - slotK);
   store<i32>(zPacked + (<usize>k << 2), 0);
@@ -274,17 +285,96 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
   }
 }
 
-/** Forward of neurons k and k+1 over all points; writes their live pairs and counts. */
+/** Forward of neurons k and k+1 over all points: their lists, counts and terms of f. */
 function forwardNeuronPair(k: i32): void {
   forwardColumns(k, true);
+  const changed = settleSide(k) | settleSide(k + 1);
+  if (changed) addTermsAgain(k, true);
+  swapPredictions();
 }
 
 /** Forward of neuron k alone (the last one of an odd width; a lone busy neuron of the skipping pass). */
 function forwardNeuron(k: i32): void {
   forwardColumns(k, false);
+  if (settleSide(k)) addTermsAgain(k, false);
+  swapPredictions();
 }
 
-/** f(x_i) for every training point, and the live pairs of every neuron. */
+/** The spare buffer of f, which forwardColumns writes, becomes f. */
+@inline function swapPredictions(): void {
+  const f = prediction;
+  prediction = predictionSpare;
+  predictionSpare = f;
+}
+
+/**
+ * predictionSpare = f + the terms of neuron k (and k + 1) at their listed points, again from their
+ * rows, after settleSide changed a side (forwardColumns added the other side's).
+ */
+function addTermsAgain(k: i32, two: bool): void {
+  const signK: f64 = i32At(listDead, k) ? -1 : 1;
+  const signL: f64 = two && i32At(listDead, k + 1) ? -1 : 1;
+  const vk = f64At(params, vOffset + k);
+  const vl = two ? f64At(params, vOffset + k + 1) : 0;
+  const rowK = pairPhi + (<usize>(k * n) << 3);
+  const rowL = rowK + (<usize>n << 3);
+  for (let i = 0; i < n; i++) {
+    let f = addTermOne(f64At(prediction, i), vk, f64At(rowK, i), signK);
+    if (two) f = addTermOne(f, vl, f64At(rowL, i), signL);
+    setF64(predictionSpare, i, f);
+  }
+}
+
+/**
+ * After neuron k's z are in its row for every point: its side by the rule of kernel-js.ts ("Pair
+ * lists"; listNeuron there is the twin). If the forward pass listed the other one, lists this side
+ * from the row, sets listDead[k] and returns true.
+ */
+function settleSide(k: i32): bool {
+  const dead = i32At(liveCount, k) * DEAD_LIST_SHARE_DEN > DEAD_LIST_SHARE_NUM * n;
+  if (<i32>dead == i32At(listDead, k)) return false;
+  {
+    store<i32>(listDead + (<usize>k << 2), <i32>dead);
+    const slot0 = k * n;
+    const zRow = pairPhi + (<usize>slot0 << 3);
+    let end = slot0;
+    let i = 0;
+    for (; i + 8 <= n; i += 8) {
+      const points0 = i32x4.add(i32x4.splat(i), i32x4(0, 1, 2, 3));
+      const points1 = i32x4.add(points0, i32x4.splat(4));
+      const z = zRow + (<usize>i << 3);
+      end = packEight(end, points0, points1, v128.load(z), v128.load(z, 16), v128.load(z, 32), v128.load(z, 48), <i32>dead * 15);
+    }
+    for (; i < n; i++) {
+      store<i32>(pairIndex + (<usize>end << 2), i);
+      end += <i32>(f64At(zRow, i) > 0) ^ <i32>dead;
+    }
+  }
+  return true;
+}
+
+/**
+ * f_i = f_i + (c + U.x_i): the dead-list neurons' v_k z_ki over all points, with c = sum_k v_k b_k
+ * and U = sum_k v_k w_k over them in ascending k (addLinearPart in kernel-js.ts).
+ */
+function addLinearPart(): void {
+  let c: f64 = 0;
+  for (let j = 0; j < d; j++) store<f64>(forwardDirection + (<usize>j << 3), 0.0);
+  for (let k = 0; k < width; k++) {
+    if (!i32At(listDead, k)) continue;
+    const vk = f64At(params, vOffset + k);
+    c += vk * f64At(params, bOffset + k);
+    const w = params + (<usize>(k * d) << 3);
+    for (let j = 0; j < d; j++) {
+      const offset = <usize>j << 3;
+      store<f64>(forwardDirection + offset, load<f64>(forwardDirection + offset) + vk * load<f64>(w + offset));
+    }
+  }
+  const rowBytes = <usize>d << 3;
+  for (let i = 0; i < n; i++) setF64(prediction, i, f64At(prediction, i) + (c + dotRow(forwardDirection, x + <usize>i * rowBytes)));
+}
+
+/** f(x_i) for every training point, and the lists of every neuron. */
 function forwardRelu(): void {
   const beta = f64At(params, betaOffset);
   for (let i = 0; i < n; i++) setF64(prediction, i, beta);
@@ -464,7 +554,7 @@ function listSums(k: i32, weights: usize, scale: f64, rowPtr: usize): void {
 function neuronGradient(k: i32, out: usize): void {
   const vk = f64At(params, vOffset + k);
   const rowPtr = out + (<usize>(k * d) << 3);
-  const dead = chooseList(k);
+  const dead = i32At(listDead, k);
   listSums(k, residualWeight, vk, rowPtr);
   if (dead) {
     subtractFromTotals(rowPtr, vk, residualTotals);
@@ -476,63 +566,39 @@ function neuronGradient(k: i32, out: usize): void {
   }
 }
 
-// Pair lists. Each ReLU neuron's sums run over a list of its points (pairIndex from slot k n,
-// ascending i): its live points, or, once it is live on more than DEAD_LIST_SHARE of them, its dead
-// ones (listDead[k] = 1), the live sums then being totals over all points minus the dead points'
-// sums. kernel-js.ts ("Pair lists") has the rule and the order; this is its twin.
+// Pair lists. Each ReLU neuron's terms of f and its sums run over a list of its points (pairIndex
+// from slot k n, ascending i): its live points, or, once it is live on more than DEAD_LIST_SHARE of
+// them, its dead ones (listDead[k] = 1). A dead-list neuron's share of f is then v_k z over all
+// points (addLinearPart) plus v_k relu(-z) over its list, and its live sums are totals over all
+// points minus its dead points' sums. kernel-js.ts ("Pair lists") has the rule and the order; this
+// is its twin. The skipping pass certifies the points off a neuron's listed side without
+// evaluating them: the inactive ones of a live list, and the active ones of a dead list.
 
 /** A neuron takes its dead list when live on more than NUM / DEN of the points (kernel-js.ts has the twin). */
 const DEAD_LIST_SHARE_NUM: i32 = 1;
 const DEAD_LIST_SHARE_DEN: i32 = 2;
 let listDead: usize = 0; // i32, K: 1 when neuron k's list holds its dead points
+let predictionSpare: usize = 0; // f64, n: where the full pass writes f + its terms (then swapped with prediction)
 let residualTotals: usize = 0; // f64, d: P = sum_i rho_i x_i of the current state
 let jvpTotals: usize = 0; // f64, d: Q = sum_i e_i x_i of the current product
 let jvpDirection: usize = 0; // f64, d: G = sum over dead-list neurons of dv_k w_k + v_k dw_k
+let forwardDirection: usize = 0; // f64, d: U = sum over dead-list neurons of v_k w_k
 /** R = sum_i rho_i of the current state (dL/dbeta), kept apart from grad. */
 let residualTotal: f64 = 0;
 
-export function setupLists(listDeadPtr: usize, totalsPtr: usize): void {
+export function setupLists(listDeadPtr: usize, totalsPtr: usize, predictionSparePtr: usize): void {
   listDead = listDeadPtr;
+  predictionSpare = predictionSparePtr;
   residualTotals = totalsPtr;
   jvpTotals = totalsPtr + (<usize>d << 3);
   jvpDirection = totalsPtr + (<usize>(2 * d) << 3);
+  forwardDirection = totalsPtr + (<usize>(3 * d) << 3);
 }
 
 /** The length of neuron k's list. */
 @inline function listCount(k: i32): i32 {
   const live = i32At(liveCount, k);
   return i32At(listDead, k) ? n - live : live;
-}
-
-/**
- * Whether neuron k takes its dead list (live on more than DEAD_LIST_SHARE_NUM / DEAD_LIST_SHARE_DEN
- * of the points). The forward pass listed the side listDead[k] named; if that is the other one,
- * lists this side (ascending i) in its place, first computing every point's z into the neuron's
- * row when the row lacks some (packed, or candidates only), and sets listDead[k].
- */
-function chooseList(k: i32): bool {
-  const dead = i32At(liveCount, k) * DEAD_LIST_SHARE_DEN > DEAD_LIST_SHARE_NUM * n;
-  if (<i32>dead == i32At(listDead, k)) return dead;
-  store<i32>(listDead + (<usize>k << 2), <i32>dead);
-  const slot0 = k * n;
-  const zRow = pairPhi + (<usize>slot0 << 3);
-  if (i32At(zPacked, k)) {
-    rowTimesInputs(params, k * d, f64At(params, bOffset + k), zRow);
-    store<i32>(zPacked + (<usize>k << 2), 0);
-  }
-  let end = slot0;
-  let i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const points0 = i32x4.add(i32x4.splat(i), i32x4(0, 1, 2, 3));
-    const points1 = i32x4.add(points0, i32x4.splat(4));
-    const z = zRow + (<usize>i << 3);
-    end = packEight(end, points0, points1, v128.load(z), v128.load(z, 16), v128.load(z, 32), v128.load(z, 48), <i32>dead * 15);
-  }
-  for (; i < n; i++) {
-    store<i32>(pairIndex + (<usize>end << 2), i);
-    end += <i32>(f64At(zRow, i) > 0) ^ <i32>dead;
-  }
-  return dead;
 }
 
 /** row_j = scale totals_j - row_j for the d entries (two per vector, the odd last alone). */
@@ -596,6 +662,7 @@ export function lossAndGradientRelu(lossScale: f64, skipping: i32): f64 {
   hvpStateReady = 0;
   if (skipping) forwardSkipRelu();
   else forwardRelu();
+  addLinearPart();
   const sumSquares = residualWeights(lossScale);
   residualTotal = f64At(grad, betaOffset);
   weightedInputSum(residualWeight, residualTotals);
@@ -969,23 +1036,26 @@ function rowTimesInputs(weights: usize, row: i32, bias: f64, out: usize): void {
 }
 
 /**
- * Full evaluation with a new anchor: the points with margin <= reachNow become the candidates (in
- * ascending i, inputs copied); with more than `capacity` of them the neuron takes full passes for
- * a while instead and stays unanchored. Returns the live count.
+ * Full evaluation with a new anchor: the neuron's list and terms (finishNeuron), then the points
+ * with margin <= reachNow (how far z is from leaving the side the neuron does not list: -z for a
+ * live list, z for a dead list) become the candidates, in ascending i, inputs copied; with more
+ * than `capacity` of them the neuron takes full passes for a while instead and stays unanchored.
+ * Returns the live count.
  */
 function reevaluate(k: i32, reachNow: f64): i32 {
   const wRow = k * d;
-  forwardColumns(k, false);
+  forwardNeuron(k);
   const live = i32At(liveCount, k);
+  const sign: f64 = i32At(listDead, k) ? 1 : -1;
   const slot0 = k * n;
   const zRow = pairPhi + (<usize>slot0 << 3);
   const list = candidates + (<usize>(k * capacity) << 2);
   let count = 0;
-  let maxZ = -Infinity;
+  let smallest = Infinity;
   for (let i = 0; i < n; i++) {
-    const z = f64At(zRow, i);
-    maxZ = Math.max(maxZ, z);
-    if (-z <= reachNow) {
+    const margin = sign * f64At(zRow, i);
+    smallest = Math.min(smallest, margin);
+    if (margin <= reachNow) {
       if (count < capacity) store<i32>(list + (<usize>count << 2), i);
       count++;
     }
@@ -1030,7 +1100,7 @@ function reevaluate(k: i32, reachNow: f64): i32 {
   setF64(anchorWNorm, k, w0Norm);
   // The bound while the parameters equal the anchor: zero displacement plus this slack.
   setF64(anchorSlack, k, boundSlack(b0, b0, w0Norm, w0Norm));
-  setF64(firstMargin, k, -maxZ);
+  setF64(firstMargin, k, smallest);
   store<i32>(anchored + (<usize>k << 2), 1);
   setF64(wasted, k, 0);
   return live;
@@ -1038,20 +1108,25 @@ function reevaluate(k: i32, reachNow: f64): i32 {
 
 /**
  * The candidates of neuron k, eight at a time over their copied inputs: z as the dense pass
- * computes it, f_i += v_k relu(z), z to the point's slot of the neuron's row, and the live ones
- * packed in ascending i. Returns the live count and adds the inactive evaluations to the waste.
+ * computes it, to the point's slot of the neuron's row, the points of the neuron's side
+ * (listDead[k]; every other point is certified off it) packed in ascending i and their terms
+ * v_k relu(s_k z) added to f. Returns the live count. The side cannot change here: fewer than n/2
+ * candidates (capacity) leave a live list with fewer than n/2 live points and a dead list with
+ * more than n/2.
  */
 function evaluateCandidates(k: i32): i32 {
   const count = i32At(candidateCount, k);
+  const side = i32At(listDead, k);
+  const flip = side * 15;
+  const signVec = f64x2.splat(side ? -1 : 1);
+  const vkVec = f64x2.splat(f64At(params, vOffset + k));
   const bk = f64At(params, bOffset + k);
-  const vk = f64At(params, vOffset + k);
-  const vkVec = f64x2.splat(vk);
   const slot0 = k * n;
   const zRow = pairPhi + (<usize>slot0 << 3);
   const list = candidates + (<usize>(k * capacity) << 2);
   const wPtr = params + (<usize>(k * d) << 3);
   let column = candidateX + (<usize>(k * capacity * d) << 3);
-  let live = slot0;
+  let end = slot0;
   for (let c = 0; c < count; c += 8) {
     let z0 = f64x2.splat(bk);
     let z1 = z0;
@@ -1069,29 +1144,29 @@ function evaluateCandidates(k: i32): i32 {
     const points1 = v128.load(list + (<usize>c << 2), 16);
     const valid = count - c;
     if (valid >= 8) {
-      scatterTwo(points0, 0, z0, vkVec, zRow);
-      scatterTwo(points0, 2, z1, vkVec, zRow);
-      scatterTwo(points1, 0, z2, vkVec, zRow);
-      scatterTwo(points1, 2, z3, vkVec, zRow);
-      live = packEight(live, points0, points1, z0, z1, z2, z3, 0);
+      storeTwo(points0, 0, z0, zRow, vkVec, signVec);
+      storeTwo(points0, 2, z1, zRow, vkVec, signVec);
+      storeTwo(points1, 0, z2, zRow, vkVec, signVec);
+      storeTwo(points1, 2, z3, zRow, vkVec, signVec);
+      end = packEight(end, points0, points1, z0, z1, z2, z3, flip);
     } else {
       // The last, partial block: lanes past the count are padding.
+      const vk = f64At(params, vOffset + k);
       for (let l = 0; l < valid; l++) {
         const i = i32At(list, c + l);
         const z = laneOf(z0, z1, z2, z3, l);
-        setF64(prediction, i, f64At(prediction, i) + vk * relu(z));
         setF64(zRow, i, z);
-        store<i32>(pairIndex + (<usize>live << 2), i);
-        live += <i32>(z > 0);
+        store<i32>(pairIndex + (<usize>end << 2), i);
+        setF64(prediction, i, addTermOne(f64At(prediction, i), vk, z, side ? -1 : 1));
+        end += <i32>(z > 0) ^ side;
       }
     }
   }
   pairsEvaluated += <f64>count;
-  const found = live - slot0;
-  setF64(wasted, k, f64At(wasted, k) + <f64>(count - found));
+  const listed = end - slot0;
   store<i32>(zPacked + (<usize>k << 2), 2);
-  store<i32>(listDead + (<usize>k << 2), 0);
-  return found;
+  setF64(wasted, k, f64At(wasted, k) + <f64>(count - listed));
+  return side ? n - listed : listed;
 }
 
 /** Lane l (0 to 7) of the eight values in z0..z3. */
@@ -1101,15 +1176,18 @@ function evaluateCandidates(k: i32): i32 {
   return (l & 1) == 0 ? f64x2.extract_lane(v, 0) : f64x2.extract_lane(v, 1);
 }
 
-/** For the two points in lanes first, first + 1 of `points`: f_i += v_k relu(z_i), z_i to the point's slot of zRow. */
-@inline function scatterTwo(points: v128, first: u8, z: v128, vkVec: v128, zRow: usize): void {
-  const terms = f64x2.mul(vkVec, reluVec(z));
+/**
+ * For the two points in lanes first, first + 1 of `points`: z to their slots of zRow, and
+ * f_i + v_k relu(s_k z) (addTerm).
+ */
+@inline function storeTwo(points: v128, first: u8, z: v128, zRow: usize, vk: v128, sign: v128): void {
   const i0 = first == 0 ? i32x4.extract_lane(points, 0) : i32x4.extract_lane(points, 2);
   const i1 = first == 0 ? i32x4.extract_lane(points, 1) : i32x4.extract_lane(points, 3);
-  setF64(prediction, i0, f64At(prediction, i0) + f64x2.extract_lane(terms, 0));
-  setF64(prediction, i1, f64At(prediction, i1) + f64x2.extract_lane(terms, 1));
   setF64(zRow, i0, f64x2.extract_lane(z, 0));
   setF64(zRow, i1, f64x2.extract_lane(z, 1));
+  const terms = f64x2.mul(vk, reluVec(f64x2.mul(sign, z)));
+  setF64(prediction, i0, f64At(prediction, i0) + f64x2.extract_lane(terms, 0));
+  setF64(prediction, i1, f64At(prediction, i1) + f64x2.extract_lane(terms, 1));
 }
 
 /** Whether the w row at wRow equals its anchor exactly (two coordinates per comparison). */
@@ -1149,8 +1227,9 @@ function certifiedBound(k: i32): f64 {
   return 1e-12 * <f64>(d + 2) * (1 + Math.abs(bk) + Math.abs(b0) + radius * (wNorm + w0Norm));
 }
 
+/** Whether neuron k takes the full pass this epoch: its list (last epoch) is too long, or it moves too fast. */
 @inline function denseMode(k: i32): bool {
-  return i32At(liveCount, k) > capacity || epoch < f64At(denseUntil, k);
+  return listCount(k) > capacity || epoch < f64At(denseUntil, k);
 }
 
 /** The skipping forward pass: same prediction and live pairs as forwardRelu. */
@@ -1176,7 +1255,7 @@ function forwardSkipRelu(): void {
       pairsEvaluated += <f64>n;
       store<i32>(anchored + (<usize>k << 2), 0);
     } else if (i32At(anchored, k) == 0) {
-      // No displacement known yet: list the active points only; the next epoch's bound passes
+      // No displacement known yet: candidates are the listed side only; the next epoch's bound passes
       // this reach and re-evaluates with a measured one (a full pass costs less than guessing).
       live = reevaluate(k, 0);
     } else {
@@ -1190,8 +1269,8 @@ function forwardSkipRelu(): void {
         // List as far as twice the displacement of the interval that just ended.
         live = reevaluate(k, 2 * limit);
       } else if (limit < f64At(firstMargin, k)) {
-        live = 0;
-        store<i32>(listDead + (<usize>k << 2), 0); // the empty list of live pairs
+        // Every point certified off the listed side: an empty list, nothing to add to f.
+        live = i32At(listDead, k) ? n : 0;
       } else {
         live = evaluateCandidates(k);
       }

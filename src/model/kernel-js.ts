@@ -17,16 +17,27 @@ import { descend, gradientNormSquared } from './step.js';
  *
  * Operation order (other kernels that must agree bitwise follow it; see kernel-skip.ts):
  *   z_ki = (((b_k + w_k0 x_i0) + w_k1 x_i1) + ...)                     ascending j
- *   f_i  = beta + sum_k v_k phi(z_ki)                                  ascending k
+ *   f_i  = beta + sum_k v_k phi(z_ki)                                  ascending k (GELU)
+ *   f_i  = (beta + sum_k v_k relu(s_k z_ki) over neuron k's listed points, ascending k)
+ *          + (c + U.x_i)                                               (ReLU; "Pair lists")
  *   dL/dw_k = sum over live pairs, four consecutive pairs at a time:
  *             g_j += (s0 x0j + s1 x1j + s2 x2j + s3 x3j), then the rest singly
  *   dL/dv_k, dL/db_k (ReLU; and the HVP's v and b entries): over the live pairs in ascending i,
  *             four accumulators by pair position a mod 4 (s_t sums pairs t, t+4, t+8, ...),
  *             combined as (s0 + s2) + (s1 + s3), then the pairs past the last multiple of four
  *             added in turn. Independent sums: one chain's addition latency bounded the loop.
- *   Pair lists (ReLU): a neuron live on more than DEAD_LIST_SHARE of the points sums over its
- *             dead points instead (z <= 0, or NaN: not z > 0), in the same order, and takes the
- *             live sums as totals minus those: with R = sum_i rho_i (dL/dbeta) and
+ *   Pair lists (ReLU): each neuron lists its live points (z > 0), ascending i, or, when live on
+ *             more than DEAD_LIST_SHARE of them, its dead points (not z > 0, so NaN too), and
+ *             s_k = 1 or -1 accordingly. Its share of f is v_k relu(s_k z_ki) (|z_ki| at the
+ *             listed points, 0 at the others), plus, for a dead-list neuron, v_k z_ki over all
+ *             points, which all those neurons add up to as c + U.x_i with c = sum_k v_k b_k and
+ *             U = sum_k v_k w_k (ascending k; U.x_i as dotEvenOdd). A dense kernel adds the term
+ *             at every point; a kernel that certifies points off the listed side without
+ *             evaluating them (kernel-skip.ts) adds it at the points it evaluates. The terms left
+ *             out are +-0, which leave f unchanged unless f is exactly -0 (beta = -0 and no
+ *             non-zero term yet), the one case where the two could differ in the sign of a zero. A dead-list neuron sums over
+ *             its dead points, in the same order as over live ones, and takes the live sums as
+ *             totals minus those: with R = sum_i rho_i (dL/dbeta) and
  *             P_j = sum_i rho_i x_ij (ascending i for each j),
  *               dL/dw_kj = v_k P_j - sum_dead (rho_i v_k) x_ij      dL/db_k = v_k R - sum_dead rho_i v_k
  *               dL/dv_k  = (b_k R + w_k.P) - sum_dead rho_i z_ki     (w_k.P as dotEvenOdd)
@@ -44,186 +55,7 @@ import { descend, gradientNormSquared } from './step.js';
  * the live count advances by +(z > 0), which V8 compiles without a branch.
  */
 
-/**
- * One ReLU neuron over all n points: z_ki for four points at a time (four independent sums hide
- * the latency of addition), f_i += v_k relu(z_ki), and the live pairs compacted branch-free into
- * pairIndex / pairPhi from `slot0` (every point is written to the next slot, kept only if z > 0).
- * Returns the number of live pairs.
- */
-function forwardNeuronRelu(
-  params: Float64Array,
-  wRow: number,
-  bk: number,
-  vk: number,
-  x: Float64Array,
-  d: number,
-  n: number,
-  prediction: Float64Array,
-  pairIndex: Int32Array,
-  pairPhi: Float64Array,
-  slot0: number,
-): number {
-  let live = slot0;
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const r0 = i * d;
-    const r1 = r0 + d;
-    const r2 = r1 + d;
-    const r3 = r2 + d;
-    let z0 = bk;
-    let z1 = bk;
-    let z2 = bk;
-    let z3 = bk;
-    for (let j = 0; j < d; j++) {
-      const wkj = params[wRow + j];
-      z0 += wkj * x[r0 + j];
-      z1 += wkj * x[r1 + j];
-      z2 += wkj * x[r2 + j];
-      z3 += wkj * x[r3 + j];
-    }
-    prediction[i] += vk * (0.5 * (z0 + Math.abs(z0)));
-    prediction[i + 1] += vk * (0.5 * (z1 + Math.abs(z1)));
-    prediction[i + 2] += vk * (0.5 * (z2 + Math.abs(z2)));
-    prediction[i + 3] += vk * (0.5 * (z3 + Math.abs(z3)));
-    pairIndex[live] = i;
-    pairPhi[live] = z0;
-    live += +(z0 > 0);
-    pairIndex[live] = i + 1;
-    pairPhi[live] = z1;
-    live += +(z1 > 0);
-    pairIndex[live] = i + 2;
-    pairPhi[live] = z2;
-    live += +(z2 > 0);
-    pairIndex[live] = i + 3;
-    pairPhi[live] = z3;
-    live += +(z3 > 0);
-  }
-  for (; i < n; i++) {
-    const r = i * d;
-    let z = bk;
-    for (let j = 0; j < d; j++) z += params[wRow + j] * x[r + j];
-    prediction[i] += vk * (0.5 * (z + Math.abs(z)));
-    pairIndex[live] = i;
-    pairPhi[live] = z;
-    live += +(z > 0);
-  }
-  return live - slot0;
-}
-
-/**
- * forwardNeuronRelu for two neurons k and k+1 at once (rows wRow and wRow + d, slots from slot0
- * and slot0 + n): each x_ij loaded serves both neurons, which cuts loads per multiply-add from 5/4
- * to 3/4. f_i gets neuron k's term before neuron k+1's, as in the one-neuron loop. Writes the two
- * live counts to liveCount[k], liveCount[k+1].
- */
-function forwardNeuronPairRelu(
-  params: Float64Array,
-  wRow: number,
-  bOffset: number,
-  vOffset: number,
-  k: number,
-  x: Float64Array,
-  d: number,
-  n: number,
-  prediction: Float64Array,
-  pairIndex: Int32Array,
-  pairPhi: Float64Array,
-  liveCount: Int32Array,
-): void {
-  const wRowB = wRow + d;
-  const bk = params[bOffset + k];
-  const bl = params[bOffset + k + 1];
-  const vk = params[vOffset + k];
-  const vl = params[vOffset + k + 1];
-  const slotK = k * n;
-  const slotL = slotK + n;
-  let liveK = slotK;
-  let liveL = slotL;
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const r0 = i * d;
-    const r1 = r0 + d;
-    const r2 = r1 + d;
-    const r3 = r2 + d;
-    let z0 = bk;
-    let z1 = bk;
-    let z2 = bk;
-    let z3 = bk;
-    let y0 = bl;
-    let y1 = bl;
-    let y2 = bl;
-    let y3 = bl;
-    for (let j = 0; j < d; j++) {
-      const wkj = params[wRow + j];
-      const wlj = params[wRowB + j];
-      const x0 = x[r0 + j];
-      const x1 = x[r1 + j];
-      const x2 = x[r2 + j];
-      const x3 = x[r3 + j];
-      z0 += wkj * x0;
-      z1 += wkj * x1;
-      z2 += wkj * x2;
-      z3 += wkj * x3;
-      y0 += wlj * x0;
-      y1 += wlj * x1;
-      y2 += wlj * x2;
-      y3 += wlj * x3;
-    }
-    prediction[i] += vk * (0.5 * (z0 + Math.abs(z0)));
-    prediction[i] += vl * (0.5 * (y0 + Math.abs(y0)));
-    prediction[i + 1] += vk * (0.5 * (z1 + Math.abs(z1)));
-    prediction[i + 1] += vl * (0.5 * (y1 + Math.abs(y1)));
-    prediction[i + 2] += vk * (0.5 * (z2 + Math.abs(z2)));
-    prediction[i + 2] += vl * (0.5 * (y2 + Math.abs(y2)));
-    prediction[i + 3] += vk * (0.5 * (z3 + Math.abs(z3)));
-    prediction[i + 3] += vl * (0.5 * (y3 + Math.abs(y3)));
-    pairIndex[liveK] = i;
-    pairPhi[liveK] = z0;
-    liveK += +(z0 > 0);
-    pairIndex[liveK] = i + 1;
-    pairPhi[liveK] = z1;
-    liveK += +(z1 > 0);
-    pairIndex[liveK] = i + 2;
-    pairPhi[liveK] = z2;
-    liveK += +(z2 > 0);
-    pairIndex[liveK] = i + 3;
-    pairPhi[liveK] = z3;
-    liveK += +(z3 > 0);
-    pairIndex[liveL] = i;
-    pairPhi[liveL] = y0;
-    liveL += +(y0 > 0);
-    pairIndex[liveL] = i + 1;
-    pairPhi[liveL] = y1;
-    liveL += +(y1 > 0);
-    pairIndex[liveL] = i + 2;
-    pairPhi[liveL] = y2;
-    liveL += +(y2 > 0);
-    pairIndex[liveL] = i + 3;
-    pairPhi[liveL] = y3;
-    liveL += +(y3 > 0);
-  }
-  for (; i < n; i++) {
-    const r = i * d;
-    let z = bk;
-    let u = bl;
-    for (let j = 0; j < d; j++) {
-      z += params[wRow + j] * x[r + j];
-      u += params[wRowB + j] * x[r + j];
-    }
-    prediction[i] += vk * (0.5 * (z + Math.abs(z)));
-    prediction[i] += vl * (0.5 * (u + Math.abs(u)));
-    pairIndex[liveK] = i;
-    pairPhi[liveK] = z;
-    liveK += +(z > 0);
-    pairIndex[liveL] = i;
-    pairPhi[liveL] = u;
-    liveL += +(u > 0);
-  }
-  liveCount[k] = liveK - slotK;
-  liveCount[k + 1] = liveL - slotL;
-}
-
-/** zColumn[i] = z_ki for every point, in the same operation order as forwardNeuronRelu. */
+/** zColumn[i] = z_ki for every point: z = (((b_k + w_k0 x_i0) + w_k1 x_i1) + ...), four points at a time. */
 export function preActivations(params: Float64Array, wRow: number, bk: number, x: Float64Array, d: number, n: number, zColumn: Float64Array): void {
   let i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -372,6 +204,68 @@ function subtractFromTotals(out: Float64Array, row: number, scale: number, total
   for (let j = 0; j < d; j++) out[row + j] = scale * totals[j] - out[row + j];
 }
 
+/**
+ * After neuron k's z are known at the points of zColumn (every point, or the `count` in `points`
+ * from `first` when that is given): its live count, its side (listDead[k], the "Pair lists"
+ * rule), its list from slot k n (the points of that side, ascending i, with z) and
+ * v_k relu(s_k z) added to the predictions of the points given. Returns the live count. With `points`, every other
+ * point must be certified to lie off the side `certifiedSide` lists (dead for 0, live for 1), the
+ * live ones among them counted in `liveElsewhere`; if the rule then picks the other side, whose
+ * points were not all evaluated, nothing is written and the result is -1. certifiedSide -1: all
+ * points given.
+ */
+export function listNeuron(
+  k: number,
+  vk: number,
+  zColumn: Float64Array,
+  points: Int32Array | null,
+  first: number,
+  count: number,
+  liveElsewhere: number,
+  certifiedSide: number,
+  n: number,
+  prediction: Float64Array,
+  pairIndex: Int32Array,
+  pairPhi: Float64Array,
+  listDead: Uint8Array,
+): number {
+  let live = liveElsewhere;
+  for (let c = 0; c < count; c++) live += +(zColumn[c] > 0);
+  const dead = live * DEAD_LIST_SHARE_DEN > DEAD_LIST_SHARE_NUM * n;
+  if (certifiedSide >= 0 && +dead !== certifiedSide) return -1;
+  listDead[k] = dead ? 1 : 0;
+  const sign = dead ? -1 : 1;
+  const slot0 = k * n;
+  let end = slot0;
+  for (let c = 0; c < count; c++) {
+    const z = zColumn[c];
+    const i = points === null ? c : points[first + c];
+    const sz = sign * z;
+    prediction[i] += vk * (0.5 * (sz + Math.abs(sz)));
+    pairIndex[end] = i;
+    pairPhi[end] = z;
+    end += +(z > 0 !== dead);
+  }
+  return live;
+}
+
+/**
+ * f_i += c + U.x_i: the dead-list neurons' v_k z_ki over all points (see "Pair lists"), with
+ * c = sum_k v_k b_k and U = sum_k v_k w_k over them in ascending k; U's d entries go to `direction`.
+ */
+export function addLinearPart(params: Float64Array, layout: NetworkLayout, listDead: Uint8Array, x: Float64Array, n: number, prediction: Float64Array, direction: Float64Array): void {
+  const { d, width, bOffset, vOffset } = layout;
+  let c = 0;
+  direction.fill(0, 0, d);
+  for (let k = 0; k < width; k++) {
+    if (listDead[k] === 0) continue;
+    const vk = params[vOffset + k];
+    c += vk * params[bOffset + k];
+    for (let j = 0; j < d; j++) direction[j] += vk * params[k * d + j];
+  }
+  for (let i = 0; i < n; i++) prediction[i] = prediction[i] + (c + dotEvenOdd(direction, 0, x, i * d, d));
+}
+
 /** out[row + j] += s0 x0j + s1 x1j + s2 x2j + s3 x3j for the points whose rows start at r0..r3. */
 function addFourInputs(out: Float64Array, row: number, x: Float64Array, d: number, r0: number, r1: number, r2: number, r3: number, s0: number, s1: number, s2: number, s3: number): void {
   for (let j = 0; j < d; j++) out[row + j] += s0 * x[r0 + j] + s1 * x[r1 + j] + s2 * x[r2 + j] + s3 * x[r3 + j];
@@ -497,10 +391,11 @@ function predictFourRelu(
 }
 
 /**
- * What a ReLU forward pass sees of a kernel built by createPairKernel: it must add
- * v_k relu(z_ki) to prediction[i] (already holding beta) in ascending k, and fill each neuron's
- * live pairs (pairIndex, pairPhi from slot k*n, ascending i) and liveCount[k], in the operation
- * order documented above; backward pass and HVPs then run unchanged over those pairs.
+ * What a ReLU forward pass sees of a kernel built by createPairKernel: neuron by neuron in
+ * ascending k it must list the neuron's points (listNeuron: side in listDead[k], pairIndex and
+ * pairPhi from slot k*n, ascending i), add their terms to prediction[i] (already holding beta)
+ * and set liveCount[k], in the operation order documented above; the kernel then adds the linear
+ * part, and backward pass and HVPs run over those lists.
  */
 export interface ReluForwardState {
   shape: KernelShape;
@@ -512,6 +407,7 @@ export interface ReluForwardState {
   pairIndex: Int32Array;
   pairPhi: Float64Array;
   liveCount: Int32Array;
+  listDead: Uint8Array;
 }
 
 export interface ReluForward {
@@ -524,11 +420,12 @@ export interface ReluForward {
   pairsEvaluated(): number;
 }
 
-/** The dense ReLU forward: every pair evaluated, two neurons per pass. */
+/** The dense ReLU forward: every pair evaluated. */
 function denseReluForward(state: ReluForwardState): ReluForward {
-  const { shape, layout, params, x, prediction, pairIndex, pairPhi, liveCount } = state;
+  const { shape, layout, params, x, prediction, pairIndex, pairPhi, liveCount, listDead } = state;
   const { d, n, width } = shape;
   const { bOffset, vOffset } = layout;
+  const zColumn = new Float64Array(n);
   let passes = 0;
   return {
     name: 'js',
@@ -536,9 +433,10 @@ function denseReluForward(state: ReluForwardState): ReluForward {
     pairsEvaluated: () => passes * n * width,
     forward() {
       passes++;
-      let k = 0;
-      for (; k + 2 <= width; k += 2) forwardNeuronPairRelu(params, k * d, bOffset, vOffset, k, x, d, n, prediction, pairIndex, pairPhi, liveCount);
-      if (k < width) liveCount[k] = forwardNeuronRelu(params, k * d, params[bOffset + k], params[vOffset + k], x, d, n, prediction, pairIndex, pairPhi, k * n);
+      for (let k = 0; k < width; k++) {
+        preActivations(params, k * d, params[bOffset + k], x, d, n, zColumn);
+        liveCount[k] = listNeuron(k, params[vOffset + k], zColumn, null, 0, n, 0, -1, n, prediction, pairIndex, pairPhi, listDead);
+      }
     },
   };
 }
@@ -575,14 +473,14 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
   const liveCount = new Int32Array(width);
   /** ReLU: 1 when neuron k's list (pairIndex, pairPhi from slot k n) holds its dead points, not its live ones. */
   const listDead = new Uint8Array(width);
-  /** Scratch of chooseList: 1 at the live points of the neuron at hand. */
-  const isLive = new Uint8Array(n);
   /** The pair lists' totals: R, P = sum rho_i x_i of the state; E, Q = sum e_i x_i of a product; G of its first pass. */
   let residualTotal = 0;
   const residualTotals = new Float64Array(d);
   let jvpTotal = 0;
   const jvpTotals = new Float64Array(d);
   const jvpDirection = new Float64Array(d);
+  /** U of the forward's linear part (addLinearPart). */
+  const forwardDirection = new Float64Array(d);
   const listCount = (k: number): number => (listDead[k] === 1 ? n - liveCount[k] : liveCount[k]);
   const positiveCount = new Int32Array(width);
   const prediction = new Float64Array(n);
@@ -598,10 +496,11 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
     else forwardGelu();
   }
 
-  const reluForward = makeReluForward({ shape, layout, params, x, prediction, pairIndex, pairPhi, liveCount });
+  const reluForward = makeReluForward({ shape, layout, params, x, prediction, pairIndex, pairPhi, liveCount, listDead });
 
   function forwardRelu(): void {
     reluForward.forward();
+    addLinearPart(params, layout, listDead, x, n, prediction, forwardDirection);
     positiveCount.set(liveCount);
   }
 
@@ -628,34 +527,6 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
       liveCount[k] = n;
       positiveCount[k] = positive;
     }
-  }
-
-  /**
-   * Whether ReLU neuron k takes its dead list (see "Pair lists" above); if so writes it over the
-   * live one: the points not live, ascending, each with z computed again in the forward's order.
-   */
-  function chooseList(k: number): boolean {
-    const live = liveCount[k];
-    const dead = live * DEAD_LIST_SHARE_DEN > DEAD_LIST_SHARE_NUM * n;
-    listDead[k] = dead ? 1 : 0;
-    if (!dead) return false;
-    const slot0 = k * n;
-    for (let a = 0; a < live; a++) isLive[pairIndex[slot0 + a]] = 1;
-    const wRow = k * d;
-    const bk = params[bOffset + k];
-    let end = slot0;
-    for (let i = 0; i < n; i++) {
-      if (isLive[i] === 1) {
-        isLive[i] = 0;
-        continue;
-      }
-      let z = bk;
-      for (let j = 0; j < d; j++) z += params[wRow + j] * x[i * d + j];
-      pairIndex[end] = i;
-      pairPhi[end] = z;
-      end++;
-    }
-    return true;
   }
 
   function backwardGelu(k: number): number {
@@ -698,7 +569,7 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
       const live = liveCount[k];
       if (activation === 'relu') {
         const vk = params[vOffset + k];
-        const dead = chooseList(k);
+        const dead = listDead[k] === 1;
         listSums(pairIndex, pairPhi, slot0, listCount(k), residualWeight, vk, x, d, grad, k * d, pairSums);
         if (dead) {
           subtractFromTotals(grad, k * d, vk, residualTotals, d);

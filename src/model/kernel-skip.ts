@@ -1,18 +1,23 @@
 import type { Kernel, KernelShape } from './kernel.js';
-import { createPairKernel, preActivations, type ReluForward, type ReluForwardState } from './kernel-js.js';
+import { createPairKernel, listNeuron, preActivations, type ReluForward, type ReluForwardState } from './kernel-js.js';
 
 /**
- * Exact work-skipping for shattered ReLU networks (issue 13): the TypeScript kernel with a forward
- * pass that evaluates only the (point, neuron) pairs that might be active, bit-identical to the
- * dense kernel.
+ * Exact work-skipping for ReLU networks (issue 13): the TypeScript kernel with a forward pass that
+ * evaluates only the (point, neuron) pairs that might be on the side the neuron lists (kernel-js.ts,
+ * "Pair lists": its live points, or its dead ones when it is live on more than half), bit-identical
+ * to the dense kernel. A shattered network's neurons list their few live points; under weight
+ * decay most neurons are live almost everywhere and list their few dead ones.
  *
  * Certificate. Since ||x_i|| <= R (the data radius, computed in loadData), the pre-activation
  * z_ki = w_k.x_i + b_k moves by at most  delta_k = R ||w_k - w0_k|| + |b_k - b0_k|  away from
  * its value at the anchor (w0_k, b0_k), the parameters at neuron k's last exact evaluation. At
- * that evaluation every point with z_ki >= -T_k went on the neuron's candidate list (ascending i);
- * every other point had margin -z_ki > T_k. While delta_k + slack <= T_k those others provably
- * stay at z <= 0, so an epoch evaluates only the candidates, each exactly as the dense kernel does
- * (same operation order), and the live pairs come out the same, in the same order. When delta_k
+ * that evaluation every point with margin_i <= T_k went on the neuron's candidate list (ascending
+ * i), the margin being -z_ki for a live list and z_ki for a dead list; every other point had
+ * margin > T_k. While delta_k + slack <= T_k those others provably stay off the listed side (dead
+ * for a live list, live for a dead list), so an epoch evaluates only the candidates, each exactly
+ * as the dense kernel does (same operation order), and the lists come out the same, in the same
+ * order, as do f's terms (the others' are exactly 0). If the live count then calls for the other
+ * side, whose points were not all evaluated, the neuron is evaluated in full. When delta_k
  * outgrows T_k the neuron is evaluated in full again and re-anchored. A dead neuron without
  * weight decay never moves (its gradient is exactly zero), so its delta stays 0 and it costs d
  * operations per epoch; with weight decay it only shrinks and is re-checked ever more rarely.
@@ -21,13 +26,13 @@ import { createPairKernel, preActivations, type ReluForward, type ReluForwardSta
  * (d+1) u (|b| + R ||w||), u = 2^-53, at the anchor and now; slack = 1e-12 (d+2) (1 + |b| + |b0|
  * + R (||w|| + ||w0||)) exceeds that by four orders of magnitude, and delta is inflated by 1e-9.
  *
- * A neuron is also evaluated in full once the inactive candidates it evaluated since its anchor
+ * A neuron is also evaluated in full once the unlisted candidates it evaluated since its anchor
  * add up to more than 2n pairs: a list drawn while the neuron moved fast is then redrawn at its
  * current, slower pace (a full evaluation costs n pairs, so this at most triples the work).
  *
  * Threshold. T_k = max(rate_k H_k, 4 slack), rate_k = displacement per epoch observed over the
  * last interval, H_k a horizon in epochs adapted per neuron: doubled when the extra candidates
- * (inactive ones on the list) cost less per epoch than a full evaluation amortised over H_k,
+ * (unlisted ones) cost less per epoch than a full evaluation amortised over H_k,
  * halved when they cost more than twice that.
  *
  * State per neuron: anchorW (K x d), anchorB, anchorWNorm, threshold T, horizon H, the epoch of
@@ -39,45 +44,27 @@ import { createPairKernel, preActivations, type ReluForward, type ReluForwardSta
  * full pass, and sends busy neurons to the full pass: faster there, longer to read here.
  */
 
-/**
- * Evaluates neuron k on its candidates (ascending i) exactly: f_i += v_k relu(z_ki) and the live
- * pairs compacted branch-free from slot0. Returns the live count.
- */
-function evaluateCandidates(
-  params: Float64Array,
-  wRow: number,
-  bk: number,
-  vk: number,
-  x: Float64Array,
-  d: number,
-  candidates: Int32Array,
-  first: number,
-  count: number,
-  prediction: Float64Array,
-  pairIndex: Int32Array,
-  pairPhi: Float64Array,
-  slot0: number,
-): number {
-  let live = slot0;
-  for (let c = first; c < first + count; c++) {
-    const i = candidates[c];
-    const r = i * d;
+/** z_ki of neuron k at its candidates (from `first`, ascending i) into candidateZ, in the dense kernel's operation order. */
+function candidatePreActivations(params: Float64Array, wRow: number, bk: number, x: Float64Array, d: number, candidates: Int32Array, first: number, count: number, candidateZ: Float64Array): void {
+  for (let c = 0; c < count; c++) {
+    const r = candidates[first + c] * d;
     let z = bk;
     for (let j = 0; j < d; j++) z += params[wRow + j] * x[r + j];
-    prediction[i] += vk * (0.5 * (z + Math.abs(z)));
-    pairIndex[live] = i;
-    pairPhi[live] = z;
-    live += +(z > 0);
+    candidateZ[c] = z;
   }
-  return live - slot0;
 }
 
-/** Candidates {i : z_i >= -threshold} of one neuron from its full pre-activations, ascending i. */
-function collectCandidates(zColumn: Float64Array, n: number, threshold: number, candidates: Int32Array, first: number): number {
+/**
+ * Candidates {i : margin_i <= threshold} of one neuron from its full pre-activations, ascending i,
+ * the margin being how far z_i is from the side the neuron lists: -z for a live list, z for a
+ * dead list (listNeuron).
+ */
+function collectCandidates(zColumn: Float64Array, n: number, dead: boolean, threshold: number, candidates: Int32Array, first: number): number {
+  const sign = dead ? 1 : -1;
   let count = first;
   for (let i = 0; i < n; i++) {
     candidates[count] = i;
-    count += +(zColumn[i] >= -threshold);
+    count += +(sign * zColumn[i] <= threshold);
   }
   return count - first;
 }
@@ -85,7 +72,7 @@ function collectCandidates(zColumn: Float64Array, n: number, threshold: number, 
 const MAX_HORIZON = 1 << 20;
 
 function skippingReluForward(state: ReluForwardState): ReluForward {
-  const { shape, layout, params, x, prediction, pairIndex, pairPhi, liveCount } = state;
+  const { shape, layout, params, x, prediction, pairIndex, pairPhi, liveCount, listDead } = state;
   const { d, n, width } = shape;
   const { bOffset, vOffset } = layout;
   const anchorW = new Float64Array(width * d);
@@ -101,6 +88,7 @@ function skippingReluForward(state: ReluForwardState): ReluForward {
   /** Inactive candidates evaluated since the last full evaluation (pairs of work wasted). */
   const wasted = new Float64Array(width);
   const zColumn = new Float64Array(n);
+  const candidateZ = new Float64Array(n);
   let radius = 0;
   let epoch = 0;
   let pairsEvaluated = 0;
@@ -117,14 +105,17 @@ function skippingReluForward(state: ReluForwardState): ReluForward {
     horizon.fill(4);
   }
 
-  /** Full evaluation of neuron k: new anchor, threshold and candidate list; returns the live count. */
+  /** Points on the side neuron k lists (its list's length) when `live` of them are live. */
+  const listed = (k: number, live: number): number => (listDead[k] === 1 ? n - live : live);
+
+  /** Full evaluation of neuron k: its list, then a new anchor, threshold and candidate list; returns the live count. */
   function reevaluate(k: number, displacement: number, slack: number): number {
     const wRow = k * d;
     const bk = params[bOffset + k];
     preActivations(params, wRow, bk, x, d, n, zColumn);
     const slot0 = k * n;
     if (anchored[k] === 1) {
-      const extra = candidateCount[k] - liveCount[k];
+      const extra = candidateCount[k] - listed(k, liveCount[k]);
       const h = horizon[k];
       if (extra * h < n) horizon[k] = Math.min(MAX_HORIZON, 2 * h);
       else if (extra * h > 2 * n) horizon[k] = Math.max(1, h / 2);
@@ -132,7 +123,8 @@ function skippingReluForward(state: ReluForwardState): ReluForward {
     const rate = anchored[k] === 1 ? displacement / Math.max(1, epoch - evaluatedAt[k]) : 0;
     const t = Math.max(rate * horizon[k], 4 * slack);
     threshold[k] = Number.isFinite(t) ? t : 0;
-    candidateCount[k] = collectCandidates(zColumn, n, threshold[k], candidates, slot0);
+    const live = listNeuron(k, params[vOffset + k], zColumn, null, 0, n, 0, -1, n, prediction, pairIndex, pairPhi, listDead);
+    candidateCount[k] = collectCandidates(zColumn, n, listDead[k] === 1, threshold[k], candidates, slot0);
     let wNormSq = 0;
     for (let j = 0; j < d; j++) {
       anchorW[wRow + j] = params[wRow + j];
@@ -144,7 +136,7 @@ function skippingReluForward(state: ReluForwardState): ReluForward {
     anchored[k] = 1;
     wasted[k] = 0;
     pairsEvaluated += n;
-    return evaluateCandidates(params, wRow, bk, params[vOffset + k], x, d, candidates, slot0, candidateCount[k], prediction, pairIndex, pairPhi, slot0);
+    return live;
   }
 
   function forward(): void {
@@ -165,14 +157,18 @@ function skippingReluForward(state: ReluForwardState): ReluForward {
       const slack = 1e-12 * (d + 2) * (1 + Math.abs(bk) + Math.abs(b0) + radius * (Math.sqrt(wNormSq) + anchorWNorm[k]));
       const slot0 = k * n;
       // Written so that NaN (a diverging run) fails the test and takes the full evaluation.
+      let live = -1;
       if (anchored[k] === 1 && displacement + slack <= threshold[k] && wasted[k] <= 2 * n) {
-        const live = evaluateCandidates(params, wRow, bk, params[vOffset + k], x, d, candidates, slot0, candidateCount[k], prediction, pairIndex, pairPhi, slot0);
-        liveCount[k] = live;
-        wasted[k] += candidateCount[k] - live;
-        pairsEvaluated += candidateCount[k];
-      } else {
-        liveCount[k] = reevaluate(k, displacement, slack);
+        // Every other point is certified to stay off the listed side: dead for a live list,
+        // live for a dead list. If the neuron's side changes, it is evaluated in full.
+        const count = candidateCount[k];
+        const side = listDead[k];
+        candidatePreActivations(params, wRow, bk, x, d, candidates, slot0, count, candidateZ);
+        pairsEvaluated += count;
+        live = listNeuron(k, params[vOffset + k], candidateZ, candidates, slot0, count, side === 1 ? n - count : 0, side, n, prediction, pairIndex, pairPhi, listDead);
+        if (live >= 0) wasted[k] += count - listed(k, live);
       }
+      liveCount[k] = live >= 0 ? live : reevaluate(k, displacement, slack);
     }
   }
 

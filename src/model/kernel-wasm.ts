@@ -16,7 +16,8 @@ import { networkLayout } from './layout.js';
  *   pairIndex (K x n int32), pairPhi (K x n doubles: z in one of two layouts per neuron, see
  *   assembly/kernel.ts), liveCount (K int32), packing patterns (256 bytes), zPacked (K int32)
  *   hvpS (K x d), hvpT (K): the HVP's residual sums of the current state (assembly/kernel.ts)
- *   listDead (K int32), the pair lists' totals (3 x d): which neurons sum over their dead points
+ *   listDead (K int32), the pair lists' totals (4 x d): which neurons list their dead points;
+ *   a second buffer of n predictions (the full pass writes f there, then the two swap)
  *   ReLU: PREDICT_CHUNK test points transposed (d x PREDICT_CHUNK) and their predictions
  *   with skipping: anchors, candidate lists with their inputs (assembly/kernel.ts)
  *   GELU: phi' and phi'' per pair (K x n each), positive counts (K), three columns (n)
@@ -49,7 +50,7 @@ interface KernelExports {
   lossAndGradientGelu(lossScale: number): number;
   hessianVectorProductGelu(vec: number, out: number, lossScale: number): void;
   setupHvp(hvpS: number, hvpT: number): void;
-  setupLists(listDead: number, totals: number): void;
+  setupLists(listDead: number, totals: number, predictionSpare: number): void;
   setupSkip(
     capacity: number,
     anchorW: number,
@@ -85,16 +86,20 @@ const PAGE_BYTES = 65536;
 const STATIC_BYTES = PAGE_BYTES;
 /**
  * How many candidates a neuron of the skipping kernel may have: a quarter of the points, rounded up
- * to a multiple of 8 (a neuron live on more points, or with more candidates, takes full passes).
- * A candidate costs more than a point of the vectorised full pass (its prediction and z are
- * scattered, its inputs read from a copy that the full pass does not need), so past some share of
- * n the full pass is cheaper. Measured on GD states of E2 (eta 0.2, n = 512, width 2048, after
- * 6000 epochs), ms per epoch with a cap of n/4, n/3, n/2: d = 2: 0.51, 0.50, 0.54; d = 4: 0.70,
- * 0.69, 0.73; at d = 5, n/4 0.91, n/3 0.93, n/8 1.29. On an E1 run at d = 10, n/8 and n/4 are
- * within 5% of each other either way (n/4 faster in the first 1000 epochs, n/8 after 1500).
+ * to a multiple of 8, and fewer than half of them (so that a neuron evaluated on its candidates
+ * keeps its side: assembly/kernel.ts, evaluateCandidates); a neuron whose list is longer, or with
+ * more candidates, takes full passes. A candidate costs more than a point of the vectorised full
+ * pass (its prediction and z are scattered, its inputs read from a copy that the full pass does
+ * not need), so past some share of n the full pass is cheaper. Measured on GD states of E2
+ * (eta 0.2, n = 512, width 2048, after 6000 epochs), ms per epoch with a cap of n/4, n/3, n/2:
+ * d = 2: 0.51, 0.50, 0.54; d = 4: 0.70, 0.69, 0.73; at d = 5, n/4 0.91, n/3 0.93, n/8 1.29. On an
+ * E1 run at d = 10, n/8 and n/4 are within 5% of each other either way (n/4 faster in the first
+ * 1000 epochs, n/8 after 1500).
  */
 export function candidateCapacity(n: number): number {
-  return Math.ceil(Math.ceil(n / 4) / 8) * 8;
+  const quarter = Math.ceil(Math.ceil(n / 4) / 8) * 8;
+  const belowHalf = Math.floor((Math.ceil(n / 2) - 1) / 8) * 8;
+  return Math.min(quarter, belowHalf);
 }
 
 /** Why the WASM kernel cannot run here, or null if it can. */
@@ -146,7 +151,8 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   const hvpSAt = reserve(width * d, 8);
   const hvpTAt = reserve(width, 8);
   const listDeadAt = reserve(width, 4);
-  const listTotalsAt = reserve(3 * d, 8);
+  const listTotalsAt = reserve(4 * d, 8);
+  const predictionSpareAt = reserve(n, 8);
   // Points predicted by predictRelu, a chunk at a time (transposed inputs, outputs).
   const predictPointsTAt = reserve(gelu ? 0 : PREDICT_CHUNK * d, 8);
   const predictOutAt = reserve(gelu ? 0 : PREDICT_CHUNK, 8);
@@ -197,7 +203,7 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   }
   wasm.setup(d, n, width, paramsAt, gradAt, xAt, xTAt, yAt, predictionAt, residualWeightAt, jvpWeightAt, pairIndexAt, pairPhiAt, liveCountAt);
   wasm.setupHvp(hvpSAt, hvpTAt);
-  wasm.setupLists(listDeadAt, listTotalsAt);
+  wasm.setupLists(listDeadAt, listTotalsAt, predictionSpareAt);
   wasm.setupPacking(packTablesAt, zPackedAt);
   if (skipping) wasm.setupSkip(...skipAt);
   if (gelu) wasm.setupGelu(...geluAt);

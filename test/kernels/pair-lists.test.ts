@@ -109,14 +109,11 @@ describe('neurons crossing half-live between epochs', () => {
   });
 });
 
-describe('a neuron the skipping pass evaluated on a prefix that turns out live on most points', () => {
-  it('wasm-skip computes the missing pre-activations for its dead list: gradient and HVP bitwise those of the dense kernels', () => {
+describe('a neuron whose bias is moved by hand between calls, from dead to live on most points', () => {
+  it('the skipping kernels follow it (re-anchoring, changing its side): gradient and HVP bitwise those of the dense kernel', () => {
     // d = 1, points spread over [0.5, 1]; neuron 0 is w = 1 with a bias moved by hand between
-    // calls: dead (b = -1.1), further away (b = -1.7, which sorts every point within reach 1.2),
-    // then back up by 1.15 (b = -0.55): within reach, so the pass evaluates the sorted prefix and
-    // finds ~90% of the points live, more than half, so the gradient wants the dead points' z.
-    // (Checked when written: with that branch of chooseList made to trap, this test fails and the
-    // other kernel tests pass, so it is the one that reaches it.)
+    // calls: dead (b = -1.1), further away (b = -1.7), then back up by 1.15 (b = -0.55), live on
+    // ~90% of the points, so that it lists its dead points from then on.
     const n = 41;
     const shape = { d: 1, n, width: 3, activation: 'relu' as const };
     const x = Float64Array.from({ length: n }, (_, i) => 0.5 + (0.5 * i) / (n - 1));
@@ -144,5 +141,39 @@ describe('a neuron the skipping pass evaluated on a prefix that turns out live o
     expect(2 * counts[0]).toBeGreaterThan(n);
     const reference = referenceReluGradient(params, 1, 3, x, y, 0.5);
     expectClose(kernels[1].grad, reference.grad, reference.scale);
+  });
+});
+
+describe('skipping under weight decay, most pairs live', () => {
+  it('wasm-skip certifies the live points of dead-list neurons: bitwise the dense result, with under a quarter of the pairs evaluated', () => {
+    // E2's weight-decay arm in small: eta 0.01, weight decay 0.1, biases raised so that most
+    // neurons are live on most points (they list their few dead ones) and move slowly.
+    const d = 2;
+    const n = 64;
+    const width = 256;
+    const shape = { d, n, width, activation: 'relu' as const };
+    const set = makeDataset({ ...TRAIN_DEFAULTS, d, n, n_test: 1, data_seed: 4 });
+    const layout = networkLayout(d, width);
+    const stream = new RandomStream(['test', 'pair-lists', 'weight-decay']);
+    const params = Float64Array.from({ length: layout.size }, () => stream.normal() / 4);
+    for (let k = 0; k < width; k++) params[layout.bOffset + k] = 1 + stream.normal() / 4;
+    const dense = createJsKernel(shape);
+    const skip = createWasmKernel(shape, { skipping: true });
+    for (const kernel of [dense, skip]) {
+      kernel.loadData(set.xTrain, set.yTrain);
+      kernel.params.set(params);
+    }
+    const options = { eta: 0.01, weightDecay: 0.1, clip: null, lossScale: 0.5, epochs: 100 };
+    let evaluatedBefore = 0;
+    for (let block = 0; block < 4; block++) {
+      evaluatedBefore = skip.pairsEvaluated!();
+      expect(gradientDescent(skip, options).finalLoss).toBe(gradientDescent(dense, options).finalLoss);
+      expect(Array.from(skip.params)).toEqual(Array.from(dense.params));
+    }
+    const counts = new Int32Array(width);
+    skip.activationCounts(counts);
+    expect(counts.filter((c) => 2 * c > n).length).toBeGreaterThan(width / 2);
+    const share = (skip.pairsEvaluated!() - evaluatedBefore) / (100 * n * width);
+    expect(share).toBeLessThan(0.25);
   });
 });

@@ -137,19 +137,39 @@ describe.each(SHAPES)('GELU: WASM vs TypeScript kernel at (d, n, width) = (%i, %
 describe('non-finite parameters', () => {
   // relu must be 0.5 (z + |z|) in every kernel: at z = -infinity it is NaN (max(z, 0) would give
   // 0), so a run whose weights overflow ends as diverged at the same epoch whatever the kernel.
-  it('a neuron with z = -infinity at every point makes the loss NaN in the TS, WASM and skipping kernels alike', () => {
+  function runAll(setUp: (kernel: Kernel) => void) {
     const { js, wasm } = pair(3, 40, 6, 17);
     const skip = createKernel('auto', js.shape);
     skip.loadData(...datasetOf(3, 40, 17));
     skip.params.set(js.params);
-    for (const kernel of [js, wasm, skip]) {
-      // w_0 = 0 and b_0 = -infinity: z = -infinity everywhere (a weight alone would give +infinity too).
-      kernel.params.fill(0, 0, 3);
-      kernel.params[kernel.layout.bOffset] = -Infinity;
+    return [js, wasm, skip].map((kernel) => {
+      setUp(kernel);
       const outcome = gradientDescent(kernel, { eta: 0.1, weightDecay: 0, clip: null, lossScale: 0.5, epochs: 3 });
       expect(kernel.name).toMatch(/^(js|wasm|wasm-skip)$/);
-      expect(outcome.status).toBe('diverged');
-      expect(outcome.divergedAt).toBe(0);
+      return { status: outcome.status, divergedAt: outcome.divergedAt };
+    });
+  }
+
+  it('a weight of +infinity (z = +-infinity) makes the loss non-finite at epoch 0 in the TS, WASM and skipping kernels alike', () => {
+    const results = runAll((kernel) => {
+      kernel.params.fill(0, 0, 3);
+      kernel.params[0] = Infinity;
+    });
+    for (const result of results) {
+      expect(result.status).toBe('diverged');
+      expect(result.divergedAt).toBe(0);
+    }
+  });
+
+  it('a bias of -infinity (z = -infinity everywhere) makes the loss NaN at epoch 0 in the TS, WASM and skipping kernels alike', () => {
+    // relu(-infinity) = 0.5 (-infinity + infinity) = NaN: a full pass adds the term at every point.
+    const results = runAll((kernel) => {
+      kernel.params.fill(0, 0, 3);
+      kernel.params[kernel.layout.bOffset] = -Infinity;
+    });
+    for (const result of results) {
+      expect(result.status).toBe('diverged');
+      expect(result.divergedAt).toBe(0);
     }
   });
 });
