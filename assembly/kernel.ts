@@ -911,21 +911,24 @@ function neuronHvpBackward(k: i32, vec: usize, out: usize): void {
 // Exact work-skipping. The certificate and the slack are those of src/model/kernel-skip.ts (see
 // its header): since ||x_i|| <= R, z_ki moves by at most delta_k = R ||w_k - w0_k|| + |b_k - b0_k|
 // from its value at the anchor (w0_k, b0_k), the parameters at the neuron's last full evaluation.
-// At the anchor, the points with margin m_i = -z_ki up to a reach (twice the displacement of the
-// interval that just ended) become the neuron's candidates, in ascending i, and their inputs are
-// copied, transposed in blocks of eight, next to the list. While delta_k + slack stays within the
-// reach, every other point provably stays inactive, and an epoch evaluates the candidates with the
-// dense pass's vectorised loop over that copy (the same operations in the same order, so the same
-// z), packing the live ones in ascending i as the dense pass does: the live pairs come out the
-// same. Past the reach, or once the inactive candidates it evaluated since its anchor add up to
-// more than WASTE_BUDGET n, the neuron is evaluated in full again and re-anchored. A neuron live on
-// more than `capacity` points, or with more candidates than that (it moves fast), takes the
-// vectorised full pass instead (two such neighbours share the dense two-neuron pass) and keeps no
-// list: for `backoff` epochs, doubled each time this happens and halved at each regular
-// re-evaluation. A neuron whose smallest margin at the anchor exceeds delta_k + slack is dead this
-// epoch without evaluating anything.
+// A neuron lists its live points, or its dead ones when live on more than half ("Pair lists"
+// above). At the anchor, the points with margin m_i up to a reach (twice the displacement of the
+// interval that just ended) become its candidates, in ascending i, m_i being how far z_ki is from
+// crossing to the listed side: -z_ki for a live list, z_ki for a dead one. Their inputs are copied,
+// transposed in blocks of eight, next to the list when the neuron is first evaluated on them.
+// While delta_k + slack stays within the reach, every other point provably stays off the listed
+// side (inactive for a live list, active for a dead one; its term of f is 0), and an epoch
+// evaluates the candidates with the dense pass's vectorised loop over that copy (the same
+// operations in the same order, so the same z), packing the listed ones in ascending i as the
+// dense pass does: the lists come out the same. Past the reach, or once the unlisted candidates it
+// evaluated since its anchor add up to more than WASTE_BUDGET n, the neuron is evaluated in full
+// again and re-anchored. A neuron whose list is longer than `capacity`, or with more candidates
+// than that (it moves fast), takes the vectorised full pass instead (two such neighbours share the
+// dense two-neuron pass) and keeps no candidates: for `backoff` epochs, doubled each time this
+// happens and halved at each regular re-evaluation. A neuron whose smallest margin at the anchor
+// exceeds delta_k + slack has an empty list this epoch without evaluating anything.
 
-/** Inactive evaluations, in units of n, that a neuron may spend before it is evaluated in full again. */
+/** Unlisted evaluations, in units of n, that a neuron may spend before it is evaluated in full again. */
 const WASTE_BUDGET: i32 = 4;
 /** Candidates a neuron may have (a multiple of 8; kernel-wasm.ts chooses it and says why). */
 let capacity: i32 = 0;
@@ -937,7 +940,10 @@ let anchorWNorm: usize = 0; // K
 let anchorSlack: usize = 0; // K: the bound while the parameters equal the anchor
 let wasted: usize = 0; // K
 let anchored: usize = 0; // i32, K
-let candidates: usize = 0; // i32, K x capacity (+ 8 spare at the end): candidate points, ascending
+let candidates: usize = 0; // i32, K x listStride: candidate points, ascending
+/** Slots per neuron in `candidates`: capacity and a spare block (reevaluate writes one past the end). */
+let listStride: i32 = 0;
+let inputsCopied: usize = 0; // i32, K: 1 once candidateX holds the inputs of the neuron's current candidates
 let candidateX: usize = 0; // f64, K x capacity x d: their inputs, block b of 8 at b 8d, coordinate j at + 8j
 let candidateCount: usize = 0; // i32, K
 let reach: usize = 0; // f64, K: the margin up to which the points are candidates
@@ -948,6 +954,7 @@ let epoch: f64 = 0;
 
 export function setupSkip(
   capacityIn: i32,
+  inputsCopiedPtr: usize,
   anchorWPtr: usize,
   anchorBPtr: usize,
   anchorWNormPtr: usize,
@@ -963,6 +970,8 @@ export function setupSkip(
   backoffPtr: usize,
 ): void {
   capacity = capacityIn;
+  listStride = capacityIn + 8;
+  inputsCopied = inputsCopiedPtr;
   anchorW = anchorWPtr;
   anchorB = anchorBPtr;
   anchorWNorm = anchorWNormPtr;
@@ -1043,24 +1052,31 @@ function rowTimesInputs(weights: usize, row: i32, bias: f64, out: usize): void {
  * Returns the live count.
  */
 function reevaluate(k: i32, reachNow: f64): i32 {
-  const wRow = k * d;
   forwardNeuron(k);
   const live = i32At(liveCount, k);
   const sign: f64 = i32At(listDead, k) ? 1 : -1;
   const slot0 = k * n;
   const zRow = pairPhi + (<usize>slot0 << 3);
-  const list = candidates + (<usize>(k * capacity) << 2);
+  const list = candidates + (<usize>(k * listStride) << 2);
+  pairsEvaluated += <f64>n;
+  setAnchor(k);
+  if (reachNow == 0) {
+    // The next epoch's bound (at least the slack, > 0) passes this reach: it re-anchors with a
+    // measured displacement, so no candidates are listed now.
+    store<i32>(candidateCount + (<usize>k << 2), 0);
+    setF64(reach, k, 0);
+    return live;
+  }
+  // Branch-free: every point is written at the list's end, which advances past the candidates;
+  // the end stops at capacity (the list has one spare slot there).
   let count = 0;
   let smallest = Infinity;
   for (let i = 0; i < n; i++) {
     const margin = sign * f64At(zRow, i);
     smallest = Math.min(smallest, margin);
-    if (margin <= reachNow) {
-      if (count < capacity) store<i32>(list + (<usize>count << 2), i);
-      count++;
-    }
+    store<i32>(list + (<usize>min(count, capacity) << 2), i);
+    count += <i32>(margin <= reachNow);
   }
-  pairsEvaluated += <f64>n;
   if (count > capacity) {
     // It moves too fast for a list: full passes for a while, longer each time it happens.
     const h = f64At(backoff, k);
@@ -1070,8 +1086,38 @@ function reevaluate(k: i32, reachNow: f64): i32 {
     return live;
   }
   store<i32>(candidateCount + (<usize>k << 2), count);
-  // The inputs of the candidates, transposed in blocks of eight; the last block padded with zeros
-  // (its spare lanes are evaluated and then ignored).
+  // Their inputs are copied when first evaluated (a neuron may be re-anchored before that).
+  store<i32>(inputsCopied + (<usize>k << 2), 0);
+  setF64(reach, k, reachNow);
+  setF64(firstMargin, k, smallest);
+  return live;
+}
+
+/** The anchor of neuron k: its parameters now, and the certificate's slack at zero displacement. */
+function setAnchor(k: i32): void {
+  const wRow = k * d;
+  let wNormSq: f64 = 0;
+  for (let j = 0; j < d; j++) {
+    const w = f64At(params, wRow + j);
+    setF64(anchorW, wRow + j, w);
+    wNormSq += w * w;
+  }
+  const b0 = f64At(params, bOffset + k);
+  setF64(anchorB, k, b0);
+  const w0Norm = Math.sqrt(wNormSq);
+  setF64(anchorWNorm, k, w0Norm);
+  setF64(anchorSlack, k, boundSlack(b0, b0, w0Norm, w0Norm));
+  store<i32>(anchored + (<usize>k << 2), 1);
+  setF64(wasted, k, 0);
+}
+
+/**
+ * The inputs of neuron k's candidates, transposed in blocks of eight next to its list; the last
+ * block padded with zeros (its spare lanes are evaluated and then ignored).
+ */
+function copyCandidateInputs(k: i32): void {
+  const count = i32At(candidateCount, k);
+  const list = candidates + (<usize>(k * listStride) << 2);
   const blocks = (count + 7) >> 3;
   const copy = candidateX + (<usize>(k * capacity * d) << 3);
   for (let b = 0; b < blocks; b++) {
@@ -1087,23 +1133,7 @@ function reevaluate(k: i32, reachNow: f64): i32 {
       }
     }
   }
-  setF64(reach, k, reachNow);
-  let wNormSq: f64 = 0;
-  for (let j = 0; j < d; j++) {
-    const w = f64At(params, wRow + j);
-    setF64(anchorW, wRow + j, w);
-    wNormSq += w * w;
-  }
-  const b0 = f64At(params, bOffset + k);
-  setF64(anchorB, k, b0);
-  const w0Norm = Math.sqrt(wNormSq);
-  setF64(anchorWNorm, k, w0Norm);
-  // The bound while the parameters equal the anchor: zero displacement plus this slack.
-  setF64(anchorSlack, k, boundSlack(b0, b0, w0Norm, w0Norm));
-  setF64(firstMargin, k, smallest);
-  store<i32>(anchored + (<usize>k << 2), 1);
-  setF64(wasted, k, 0);
-  return live;
+  store<i32>(inputsCopied + (<usize>k << 2), 1);
 }
 
 /**
@@ -1115,6 +1145,7 @@ function reevaluate(k: i32, reachNow: f64): i32 {
  * more than n/2.
  */
 function evaluateCandidates(k: i32): i32 {
+  if (!i32At(inputsCopied, k)) copyCandidateInputs(k);
   const count = i32At(candidateCount, k);
   const side = i32At(listDead, k);
   const flip = side * 15;
@@ -1123,7 +1154,7 @@ function evaluateCandidates(k: i32): i32 {
   const bk = f64At(params, bOffset + k);
   const slot0 = k * n;
   const zRow = pairPhi + (<usize>slot0 << 3);
-  const list = candidates + (<usize>(k * capacity) << 2);
+  const list = candidates + (<usize>(k * listStride) << 2);
   const wPtr = params + (<usize>(k * d) << 3);
   let column = candidateX + (<usize>(k * capacity * d) << 3);
   let end = slot0;

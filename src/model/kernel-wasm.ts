@@ -53,6 +53,7 @@ interface KernelExports {
   setupLists(listDead: number, totals: number, predictionSpare: number): void;
   setupSkip(
     capacity: number,
+    inputsCopied: number,
     anchorW: number,
     anchorB: number,
     anchorWNorm: number,
@@ -85,21 +86,23 @@ const PAGE_BYTES = 65536;
  */
 const STATIC_BYTES = PAGE_BYTES;
 /**
- * How many candidates a neuron of the skipping kernel may have: a quarter of the points, rounded up
- * to a multiple of 8, and fewer than half of them (so that a neuron evaluated on its candidates
+ * How many candidates a neuron of the skipping kernel may have: n/4 for d <= 5 and n/8 above,
+ * rounded up to a multiple of 8, and fewer than n/2 (so that a neuron evaluated on its candidates
  * keeps its side: assembly/kernel.ts, evaluateCandidates); a neuron whose list is longer, or with
  * more candidates, takes full passes. A candidate costs more than a point of the vectorised full
- * pass (its prediction and z are scattered, its inputs read from a copy that the full pass does
- * not need), so past some share of n the full pass is cheaper. Measured on GD states of E2
- * (eta 0.2, n = 512, width 2048, after 6000 epochs), ms per epoch with a cap of n/4, n/3, n/2:
- * d = 2: 0.51, 0.50, 0.54; d = 4: 0.70, 0.69, 0.73; at d = 5, n/4 0.91, n/3 0.93, n/8 1.29. On an
- * E1 run at d = 10, n/8 and n/4 are within 5% of each other either way (n/4 faster in the first
- * 1000 epochs, n/8 after 1500).
+ * pass (its prediction and z are scattered, its inputs read from a copy, where the full pass
+ * shares each input load between two neurons), the more so the larger d. Measured (ms per epoch;
+ * E2 states after 6000 GD or 12000 weight-decay epochs, n = 512, width 2048):
+ *   d = 2 GD: n/4 0.51, n/3 0.50, n/2 0.54;  d = 4 GD: 0.70, 0.69, 0.73
+ *   d = 5: GD n/4 1.06-1.10, n/8 1.35-1.38; weight decay n/4 0.61-0.63, n/8 0.55-0.56;
+ *          first 27 epochs from init n/4 2.04, n/8 1.86 (dense 1.89)
+ *   d = 10: first 20 epochs from init n/4 3.4-3.8, n/8 2.7-2.9 (dense 2.6-3.0); E1 state after
+ *          6000 epochs 0.166 and 0.165
  */
-export function candidateCapacity(n: number): number {
-  const quarter = Math.ceil(Math.ceil(n / 4) / 8) * 8;
+export function candidateCapacity(n: number, d: number): number {
+  const share = Math.ceil(Math.ceil(n / (d > 5 ? 8 : 4)) / 8) * 8;
   const belowHalf = Math.floor((Math.ceil(n / 2) - 1) / 8) * 8;
-  return Math.min(quarter, belowHalf);
+  return Math.min(share, belowHalf);
 }
 
 /** Why the WASM kernel cannot run here, or null if it can. */
@@ -158,16 +161,17 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   const predictOutAt = reserve(gelu ? 0 : PREDICT_CHUNK, 8);
   // Skipping state (kernel-skip.ts; assembly/kernel.ts), reserved only when asked for.
   const skipWidth = skipping ? width : 0;
-  const capacity = candidateCapacity(n);
+  const capacity = candidateCapacity(n, d);
   const skipAt = [
     capacity,
+    reserve(skipWidth, 4), // inputsCopied
     reserve(skipWidth * d, 8), // anchorW
     reserve(skipWidth, 8), // anchorB
     reserve(skipWidth, 8), // anchorWNorm
     reserve(skipWidth, 8), // anchorSlack
     reserve(skipWidth, 8), // wasted
     reserve(skipWidth, 4), // anchored
-    reserve(skipWidth * capacity, 4), // candidates
+    reserve(skipWidth * (capacity + 8), 4), // candidates (a spare block each)
     reserve(skipWidth * capacity * d, 8), // candidateX: their inputs
     reserve(skipWidth, 4), // candidateCount
     reserve(skipWidth, 8), // reach
