@@ -235,16 +235,29 @@ export function listNeuron(
   if (certifiedSide >= 0 && +dead !== certifiedSide) return -1;
   listDead[k] = dead ? 1 : 0;
   const sign = dead ? -1 : 1;
+  const flip = dead ? 1 : 0;
   const slot0 = k * n;
   let end = slot0;
-  for (let c = 0; c < count; c++) {
-    const z = zColumn[c];
-    const i = points === null ? c : points[first + c];
-    const sz = sign * z;
-    prediction[i] += vk * (0.5 * (sz + Math.abs(sz)));
-    pairIndex[end] = i;
-    pairPhi[end] = z;
-    end += +(z > 0 !== dead);
+  // Two copies of one loop: V8 keeps each monomorphic (every point, or the candidates given).
+  if (points === null) {
+    for (let i = 0; i < count; i++) {
+      const z = zColumn[i];
+      const sz = sign * z;
+      prediction[i] += vk * (0.5 * (sz + Math.abs(sz)));
+      pairIndex[end] = i;
+      pairPhi[end] = z;
+      end += +(z > 0) ^ flip;
+    }
+  } else {
+    for (let c = 0; c < count; c++) {
+      const z = zColumn[c];
+      const i = points[first + c];
+      const sz = sign * z;
+      prediction[i] += vk * (0.5 * (sz + Math.abs(sz)));
+      pairIndex[end] = i;
+      pairPhi[end] = z;
+      end += +(z > 0) ^ flip;
+    }
   }
   return live;
 }
