@@ -619,20 +619,7 @@ function subtractFromTotals(rowPtr: usize, scale: f64, totals: usize): void {
 function weightedInputSum(weights: usize, out: usize): void {
   const rowBytes = <usize>d << 3;
   for (let j = 0; j < d; j++) store<f64>(out + (<usize>j << 3), 0.0);
-  for (let i = 0; i < n; i++) {
-    const w = f64At(weights, i);
-    const wVec = f64x2.splat(w);
-    const p = x + <usize>i * rowBytes;
-    let j = 0;
-    for (; j + 2 <= d; j += 2) {
-      const offset = <usize>j << 3;
-      v128.store(out + offset, f64x2.add(v128.load(out + offset), f64x2.mul(wVec, v128.load(p + offset))));
-    }
-    if (j < d) {
-      const offset = <usize>j << 3;
-      store<f64>(out + offset, load<f64>(out + offset) + w * load<f64>(p + offset));
-    }
-  }
+  for (let i = 0; i < n; i++) addOneInput(out, x + <usize>i * rowBytes, f64At(weights, i));
 }
 
 /**

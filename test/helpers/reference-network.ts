@@ -55,6 +55,17 @@ export function distanceToKink(params: Float64Array, d: number, width: number, x
   return smallest;
 }
 
+/** `size` sums built term by term, with the sums of the terms' absolute values alongside. */
+function termSums(size: number): { sums: Float64Array; scale: Float64Array; add: (p: number, term: number) => void } {
+  const sums = new Float64Array(size);
+  const scale = new Float64Array(size);
+  const add = (p: number, term: number) => {
+    sums[p] += term;
+    scale[p] += Math.abs(term);
+  };
+  return { sums, scale, add };
+}
+
 /**
  * Gradient of c/n sum_i (f(x_i) - y_i)^2 for a ReLU network, summed directly over every
  * (neuron, point) pair with the indicator z > 0, and, alongside, the sum of the absolute values
@@ -64,12 +75,7 @@ export function referenceReluGradient(params: Float64Array, d: number, width: nu
   const layout = networkLayout(d, width);
   const n = y.length;
   const f = referencePredict(params, d, width, 'relu', x, n);
-  const grad = new Float64Array(layout.size);
-  const scale = new Float64Array(layout.size);
-  const add = (p: number, term: number) => {
-    grad[p] += term;
-    scale[p] += Math.abs(term);
-  };
+  const { sums: grad, scale, add } = termSums(layout.size);
   for (let i = 0; i < n; i++) {
     const rho = ((2 * lossScale) / n) * (f[i] - y[i]);
     add(layout.betaOffset, rho);
@@ -95,12 +101,7 @@ export function referenceReluHvp(params: Float64Array, d: number, width: number,
   const layout = networkLayout(d, width);
   const n = y.length;
   const f = referencePredict(params, d, width, 'relu', x, n);
-  const hvp = new Float64Array(layout.size);
-  const scale = new Float64Array(layout.size);
-  const add = (p: number, term: number) => {
-    hvp[p] += term;
-    scale[p] += Math.abs(term);
-  };
+  const { sums: hvp, scale, add } = termSums(layout.size);
   const jacobian = new Float64Array(layout.size);
   const live = new Uint8Array(width);
   const c = (2 * lossScale) / n;
