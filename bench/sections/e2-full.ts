@@ -2,7 +2,7 @@
  * Opt-in section (issue 13, acceptance 5): the wall time of the full E2 spec of the reproduction
  * (experiments/e2-curse.json: d 1..5, n 32..512, width 4n, 5 seeds, GD and weight decay, 20,000
  * epochs; 250 trainings) run by `shatter run --workers 2`, start-up and writing included. It takes
- * a quarter of an hour or more, so `npm run bench` leaves it out; `npm run bench -- e2-full` runs it
+ * about ten minutes here, so `npm run bench` leaves it out; `npm run bench -- e2-full` runs it
  * and the speed section's RESULTS.md quotes its last figure. The run's tables are kept in
  * results/e2-curse-bench/ (a fresh directory each time; results/ is git-ignored), so the
  * timed run can also serve the reproduction.
