@@ -132,14 +132,14 @@ export function setup(
   return z;
 }
 
-// Left-packing of live pairs. The dense pass stores, for each group of four points, the indices
-// of those with z > 0: a lane mask from the comparisons selects an i8x16.swizzle pattern that
+// Left-packing of listed pairs. The dense pass stores, for each group of four points, the indices
+// of those with z > 0 (or, for a dead list, the others): a lane mask from the comparisons selects an i8x16.swizzle pattern that
 // moves the live lanes to the front, one vector store writes them at the list's end, and the end
 // advances by the mask's population count. The same slots as the scalar branch-free keep(), with
 // a quarter of the stores. A vector store may write up to three slots past the new end; they lie
 // inside the neuron's own n slots (the block loop stops eight points before n) and are
 // overwritten or never read. z itself is stored for every point (pairPhi's row): packing the
-// values too cost more than the backward pass's gathering them for the live pairs.
+// values too cost more than the backward pass's gathering them for the listed pairs.
 let packIndexTable: usize = 0; // 16 x 16 bytes: patterns for the i32 lanes of a 4-bit mask
 
 /** Writes the swizzle patterns into the 256 bytes at `tablesPtr`; zPacked (K i32) at zPackedPtr. */
@@ -485,8 +485,8 @@ let listSumT: f64 = 0;
 let listSumPhi: f64 = 0;
 
 /**
- * The one pass over neuron k's live pairs that the gradient and both HVP sums share (kernel-js.ts,
- * listSums, has the order): with w_a = weights[i_a] and t_a = w_a scale, listSumT = sum t_a and
+ * The one pass over neuron k's listed pairs (its live pairs, or its dead ones: "Pair lists") that
+ * the gradient and both HVP sums share (kernel-js.ts, listSums, has the order): with w_a = weights[i_a] and t_a = w_a scale, listSumT = sum t_a and
  * listSumPhi = sum w_a z_ka, each in four accumulators by pair position a mod 4 combined as
  * (s0 + s2) + (s1 + s3), then the leftover pairs in turn; the d entries at rowPtr = sum t_a x_i,
  * four pairs at a time. Nothing is stored per pair. z_ka is read where pairPhi holds it
@@ -643,7 +643,7 @@ function residualWeights(lossScale: f64): f64 {
 
 /**
  * Loss c/n sum r^2 and its gradient into grad, after a dense forward pass or (skipping = 1) the
- * certified skipping one; both leave the same live pairs, so the rest is shared.
+ * certified skipping one; both leave the same lists and f, so the rest is shared.
  */
 export function lossAndGradientRelu(lossScale: f64, skipping: i32): f64 {
   hvpStateReady = 0;
@@ -704,7 +704,9 @@ export function descend(size: i32, eta: f64, scale: f64, weightDecay: f64): void
 //   (H vec)_w_k  = v_k sum_{L_k} e_i x_i + dv_k S_k
 // where T_k = sum_{L_k} rho_i and S_k = sum_{L_k} rho_i x_i carry the whole residual (second
 // derivative) term. They depend on the state only, so they are summed once per state, at the
-// first product after a lossAndGradientRelu, and a product costs two passes over the live pairs.
+// first product after a lossAndGradientRelu, and a product costs two passes over the listed pairs.
+// A dead-list neuron's sums over L_k are totals over all points minus its listed points' sums, and
+// its terms of J vec come through c + G.x_i (jvpStart) less its listed points' terms.
 
 let hvpS: usize = 0; // f64, K x d
 let hvpT: usize = 0; // f64, K
@@ -1250,7 +1252,7 @@ function certifiedBound(k: i32): f64 {
   return listCount(k) > capacity || epoch < f64At(denseUntil, k);
 }
 
-/** The skipping forward pass: same prediction and live pairs as forwardRelu. */
+/** The skipping forward pass: same prediction and lists as forwardRelu. */
 function forwardSkipRelu(): void {
   const beta = f64At(params, betaOffset);
   for (let i = 0; i < n; i++) setF64(prediction, i, beta);
