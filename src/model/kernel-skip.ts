@@ -85,7 +85,7 @@ function skippingReluForward(state: ReluForwardState): ReluForward {
   const anchored = new Uint8Array(width);
   const candidates = new Int32Array(width * n);
   const candidateCount = new Int32Array(width);
-  /** Inactive candidates evaluated since the last full evaluation (pairs of work wasted). */
+  /** Unlisted candidates evaluated since the last full evaluation (pairs of work wasted). */
   const wasted = new Float64Array(width);
   const zColumn = new Float64Array(n);
   const candidateZ = new Float64Array(n);
