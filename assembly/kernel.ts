@@ -133,9 +133,9 @@ export function setup(
 }
 
 // Left-packing of listed pairs. The dense pass stores, for each group of four points, the indices
-// of those with z > 0 (or, for a dead list, the others): a lane mask from the comparisons selects an i8x16.swizzle pattern that
-// moves the live lanes to the front, one vector store writes them at the list's end, and the end
-// advances by the mask's population count. The same slots as the scalar branch-free keep(), with
+// of those with z > 0 (or, for a dead list, the others): a lane mask from the comparisons selects
+// an i8x16.swizzle pattern that moves the listed lanes to the front, one vector store writes them
+// at the list's end, and the end advances by the mask's population count. The same slots as the scalar branch-free keep(), with
 // a quarter of the stores. A vector store may write up to three slots past the new end; they lie
 // inside the neuron's own n slots (the block loop stops eight points before n) and are
 // overwritten or never read. z itself is stored for every point (pairPhi's row): packing the
@@ -193,8 +193,9 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
  * epoch (listDead), most likely its side again: z into the neuron's row of pairPhi, that side's
  * points packed, live counts written, and f + v_k relu(s_k z) (addTerm) written to
  * predictionSpare, f itself untouched. settleSide then checks each side (a side that changed gets
- * its list and terms again: addTermsAgain) and predictionSpare becomes f. Eight points per iteration, each neuron's z in four
- * vectors; `two` is a constant where this is inlined, so each use compiles to its own loop.
+ * its list and terms again: addTermsAgain) and predictionSpare becomes f. Eight points per
+ * iteration, each neuron's z in four vectors; `two` is a constant where this is inlined, so each
+ * use compiles to its own loop.
  */
 @inline function forwardColumns(k: i32, two: bool): void {
   const wRowK = k * d;
@@ -333,22 +334,20 @@ function addTermsAgain(k: i32, two: bool): void {
 function settleSide(k: i32): bool {
   const dead = i32At(liveCount, k) * DEAD_LIST_SHARE_DEN > DEAD_LIST_SHARE_NUM * n;
   if (<i32>dead == i32At(listDead, k)) return false;
-  {
-    store<i32>(listDead + (<usize>k << 2), <i32>dead);
-    const slot0 = k * n;
-    const zRow = pairPhi + (<usize>slot0 << 3);
-    let end = slot0;
-    let i = 0;
-    for (; i + 8 <= n; i += 8) {
-      const points0 = i32x4.add(i32x4.splat(i), i32x4(0, 1, 2, 3));
-      const points1 = i32x4.add(points0, i32x4.splat(4));
-      const z = zRow + (<usize>i << 3);
-      end = packEight(end, points0, points1, v128.load(z), v128.load(z, 16), v128.load(z, 32), v128.load(z, 48), <i32>dead * 15);
-    }
-    for (; i < n; i++) {
-      store<i32>(pairIndex + (<usize>end << 2), i);
-      end += <i32>(f64At(zRow, i) > 0) ^ <i32>dead;
-    }
+  store<i32>(listDead + (<usize>k << 2), <i32>dead);
+  const slot0 = k * n;
+  const zRow = pairPhi + (<usize>slot0 << 3);
+  let end = slot0;
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const points0 = i32x4.add(i32x4.splat(i), i32x4(0, 1, 2, 3));
+    const points1 = i32x4.add(points0, i32x4.splat(4));
+    const z = zRow + (<usize>i << 3);
+    end = packEight(end, points0, points1, v128.load(z), v128.load(z, 16), v128.load(z, 32), v128.load(z, 48), <i32>dead * 15);
+  }
+  for (; i < n; i++) {
+    store<i32>(pairIndex + (<usize>end << 2), i);
+    end += <i32>(f64At(zRow, i) > 0) ^ <i32>dead;
   }
   return true;
 }
@@ -486,8 +485,8 @@ let listSumPhi: f64 = 0;
 
 /**
  * The one pass over neuron k's listed pairs (its live pairs, or its dead ones: "Pair lists") that
- * the gradient and both HVP sums share (kernel-js.ts, listSums, has the order): with w_a = weights[i_a] and t_a = w_a scale, listSumT = sum t_a and
- * listSumPhi = sum w_a z_ka, each in four accumulators by pair position a mod 4 combined as
+ * the gradient and both HVP sums share (kernel-js.ts, listSums, has the order): with
+ * w_a = weights[i_a] and t_a = w_a scale, listSumT = sum t_a and listSumPhi = sum w_a z_ka, each in four accumulators by pair position a mod 4 combined as
  * (s0 + s2) + (s1 + s3), then the leftover pairs in turn; the d entries at rowPtr = sum t_a x_i,
  * four pairs at a time. Nothing is stored per pair. z_ka is read where pairPhi holds it
  * (zPacked[k]): at the pair's slot once packed for the HVP, else at the point's.
@@ -720,7 +719,7 @@ export function setupHvp(hvpSPtr: usize, hvpTPtr: usize): void {
 
 /**
  * T_k and S_k of every neuron (listSums with the residual weights, unscaled); then, while the
- * neuron's list is at hand, its live z moved from its points' slots to its pairs' if they are not
+ * neuron's list is at hand, its listed z moved from its points' slots to its pairs' if they are not
  * there yet (in place: pair a's point is at slot a or later), the layout the products read.
  */
 function residualSumsAndPacking(): void {
@@ -869,8 +868,8 @@ function neuronJvp(k: i32, vec: usize): void {
 }
 
 /**
- * The second pass for neuron k: E = sum e_i, V = sum e_i z_ki and R = sum e_i x_i over the live
- * pairs (listSums, unscaled), then out_w = v_k R + dv_k S_k, out_b = v_k E + dv_k T_k,
+ * The second pass for neuron k: E = sum e_i, V = sum e_i z_ki and R = sum e_i x_i over its live
+ * points (listSums, unscaled; a dead list's totals minus its sums), then out_w = v_k R + dv_k S_k, out_b = v_k E + dv_k T_k,
  * out_v = V + (dw_k.S_k + db_k T_k).
  */
 function neuronHvpBackward(k: i32, vec: usize, out: usize): void {
@@ -1034,7 +1033,7 @@ function rowTimesInputs(weights: usize, row: i32, bias: f64, out: usize): void {
 }
 
 /**
- * Full evaluation with a new anchor: the neuron's list and terms (finishNeuron), then the points
+ * Full evaluation with a new anchor: the neuron's list and terms (forwardNeuron), then the points
  * with margin <= reachNow (how far z is from leaving the side the neuron does not list: -z for a
  * live list, z for a dead list) become the candidates, in ascending i, inputs copied; with more
  * than `capacity` of them the neuron takes full passes for a while instead and stays unanchored.
@@ -1275,8 +1274,8 @@ function forwardSkipRelu(): void {
       pairsEvaluated += <f64>n;
       store<i32>(anchored + (<usize>k << 2), 0);
     } else if (i32At(anchored, k) == 0) {
-      // No displacement known yet: candidates are the listed side only; the next epoch's bound passes
-      // this reach and re-evaluates with a measured one (a full pass costs less than guessing).
+      // No displacement known yet: anchored with reach 0 and no candidates; the next epoch's bound
+      // passes that reach and re-evaluates with a measured one (a full pass costs less than guessing).
       live = reevaluate(k, 0);
     } else {
       const limit = certifiedBound(k);

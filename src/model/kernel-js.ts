@@ -35,9 +35,9 @@ import { descend, gradientNormSquared } from './step.js';
  *             at every point; a kernel that certifies points off the listed side without
  *             evaluating them (kernel-skip.ts) adds it at the points it evaluates. The terms left
  *             out are +-0, which leave f unchanged unless f is exactly -0 (beta = -0 and no
- *             non-zero term yet), the one case where the two could differ in the sign of a zero. A dead-list neuron sums over
- *             its dead points, in the same order as over live ones, and takes the live sums as
- *             totals minus those: with R = sum_i rho_i (dL/dbeta) and
+ *             non-zero term yet), the one case where the two could differ in the sign of a zero.
+ *             A dead-list neuron sums over its dead points, in the same order as over live ones,
+ *             and takes the live sums as totals minus those: with R = sum_i rho_i (dL/dbeta) and
  *             P_j = sum_i rho_i x_ij (ascending i for each j),
  *               dL/dw_kj = v_k P_j - sum_dead (rho_i v_k) x_ij      dL/db_k = v_k R - sum_dead rho_i v_k
  *               dL/dv_k  = (b_k R + w_k.P) - sum_dead rho_i z_ki     (w_k.P as dotEvenOdd)
@@ -208,9 +208,9 @@ function subtractFromTotals(out: Float64Array, row: number, scale: number, total
  * After neuron k's z are known at the points of zColumn (every point, or the `count` in `points`
  * from `first` when that is given): its live count, its side (listDead[k], the "Pair lists"
  * rule), its list from slot k n (the points of that side, ascending i, with z) and
- * v_k relu(s_k z) added to the predictions of the points given. Returns the live count. With `points`, every other
- * point must be certified to lie off the side `certifiedSide` lists (dead for 0, live for 1), the
- * live ones among them counted in `liveElsewhere`; if the rule then picks the other side, whose
+ * v_k relu(s_k z) added to the predictions of the points given. Returns the live count. With
+ * `points`, every other point must be certified to lie off the side `certifiedSide` lists (dead
+ * for 0, live for 1), the live ones among them counted in `liveElsewhere`; if the rule then picks the other side, whose
  * points were not all evaluated, nothing is written and the result is -1. certifiedSide -1: all
  * points given.
  */
@@ -459,7 +459,7 @@ export function createJsKernel(shape: KernelShape): Kernel {
 }
 
 /**
- * A TypeScript kernel over the live-pair cache, with the ReLU forward pass supplied by
+ * A TypeScript kernel over the pair lists ("Pair lists" above), with the ReLU forward pass supplied by
  * `makeReluForward` (dense here, certified-skipping in kernel-skip.ts); GELU is always dense.
  */
 export function createPairKernel(shape: KernelShape, makeReluForward: (state: ReluForwardState) => ReluForward): Kernel {
@@ -664,7 +664,7 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
   /** Whether residualSumS/T belong to the state of the last lossAndGradient. */
   let residualSumsReady = false;
 
-  /** residualSumS/T of the current state: listSums with the residual weights, unscaled (twin: residualSums in assembly/kernel.ts). */
+  /** residualSumS/T of the current state: listSums with the residual weights, unscaled (twin: residualSumsAndPacking in assembly/kernel.ts). */
   function residualSums(): void {
     for (let k = 0; k < width; k++) {
       listSums(pairIndex, pairPhi, k * n, listCount(k), residualWeight, 1, x, d, residualSumS, k * d, pairSums);
@@ -682,7 +682,8 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
    *   (H vec)_w_k = v_k sum_{L_k} e_i x_i + dv_k S_k
    * with T_k = sum_{L_k} rho_i, S_k = sum_{L_k} rho_i x_i (rho_i = (2c/n) r_i): the residual term
    * depends on the state only, so it is summed once per state and a product costs two passes over
-   * the live pairs (listSums). Dot products as dotEvenOdd.
+   * the listed pairs (listSums; a dead list's sums over L_k are totals minus its own). Dot products
+   * as dotEvenOdd.
    */
   function hessianVectorProductRelu(vec: Float64Array, out: Float64Array): void {
     if (!residualSumsReady) {
