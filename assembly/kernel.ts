@@ -354,13 +354,16 @@ function settleSide(k: i32): bool {
 
 /**
  * f_i = f_i + (c + U.x_i): the dead-list neurons' v_k z_ki over all points, with c = sum_k v_k b_k
- * and U = sum_k v_k w_k over them in ascending k (addLinearPart in kernel-js.ts).
+ * and U = sum_k v_k w_k over them in ascending k (addLinearPart in kernel-js.ts); nothing when no
+ * neuron lists its dead points (deadLists counts them for the rest of the state's work).
  */
 function addLinearPart(): void {
   let c: f64 = 0;
+  deadLists = 0;
   for (let j = 0; j < d; j++) store<f64>(forwardDirection + (<usize>j << 3), 0.0);
   for (let k = 0; k < width; k++) {
     if (!i32At(listDead, k)) continue;
+    deadLists++;
     const vk = f64At(params, vOffset + k);
     c += vk * f64At(params, bOffset + k);
     const w = params + (<usize>(k * d) << 3);
@@ -369,9 +372,13 @@ function addLinearPart(): void {
       store<f64>(forwardDirection + offset, load<f64>(forwardDirection + offset) + vk * load<f64>(w + offset));
     }
   }
+  if (deadLists == 0) return;
   const rowBytes = <usize>d << 3;
   for (let i = 0; i < n; i++) setF64(prediction, i, f64At(prediction, i) + (c + dotRow(forwardDirection, x + <usize>i * rowBytes)));
 }
+
+/** Neurons listing their dead points in the current state (addLinearPart); the totals over all points are needed only then. */
+let deadLists: i32 = 0;
 
 /** f(x_i) for every training point, and the lists of every neuron. */
 function forwardRelu(): void {
@@ -651,7 +658,7 @@ export function lossAndGradientRelu(lossScale: f64, skipping: i32): f64 {
   addLinearPart();
   const sumSquares = residualWeights(lossScale);
   residualTotal = f64At(grad, betaOffset);
-  weightedInputSum(residualWeight, residualTotals);
+  if (deadLists > 0) weightedInputSum(residualWeight, residualTotals);
   for (let k = 0; k < width; k++) neuronGradient(k, grad);
   return lossScale * (sumSquares / <f64>n);
 }
@@ -754,7 +761,7 @@ export function hessianVectorProductRelu(vec: usize, out: usize, lossScale: f64)
   }
   setF64(out, betaOffset, outBeta);
   jvpTotal = outBeta;
-  weightedInputSum(jvpWeight, jvpTotals);
+  if (deadLists > 0) weightedInputSum(jvpWeight, jvpTotals);
   for (let k = 0; k < width; k++) neuronHvpBackward(k, vec, out);
 }
 
@@ -765,8 +772,14 @@ let jvpTotal: f64 = 0;
  * jvp_i = dbeta + (c + G.x_i): the dead-list neurons' terms dv_k z_ki + v_k (db_k + dw_k.x_i)
  * summed over all their points, with z_ki = b_k + w_k.x_i, as c = sum_k (dv_k b_k + v_k db_k) and
  * G = sum_k (dv_k w_k + v_k dw_k) (ascending k); neuronJvp then subtracts their dead points' terms.
+ * jvp_i = dbeta when no neuron lists its dead points.
  */
 function jvpStart(vec: usize): void {
+  const vecBeta = f64At(vec, betaOffset);
+  if (deadLists == 0) {
+    for (let i = 0; i < n; i++) setF64(jvpWeight, i, vecBeta);
+    return;
+  }
   let c: f64 = 0;
   for (let j = 0; j < d; j++) store<f64>(jvpDirection + (<usize>j << 3), 0.0);
   for (let k = 0; k < width; k++) {
@@ -781,7 +794,6 @@ function jvpStart(vec: usize): void {
       store<f64>(jvpDirection + offset, load<f64>(jvpDirection + offset) + (dvk * load<f64>(w + offset) + vk * load<f64>(dw + offset)));
     }
   }
-  const vecBeta = f64At(vec, betaOffset);
   const rowBytes = <usize>d << 3;
   for (let i = 0; i < n; i++) setF64(jvpWeight, i, vecBeta + (c + dotRow(jvpDirection, x + <usize>i * rowBytes)));
 }

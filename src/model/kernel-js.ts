@@ -31,7 +31,8 @@ import { descend, gradientNormSquared } from './step.js';
  *             s_k = 1 or -1 accordingly. Its share of f is v_k relu(s_k z_ki) (|z_ki| at the
  *             listed points, 0 at the others), plus, for a dead-list neuron, v_k z_ki over all
  *             points, which all those neurons add up to as c + U.x_i with c = sum_k v_k b_k and
- *             U = sum_k v_k w_k (ascending k; U.x_i as dotEvenOdd). A dense kernel adds the term
+ *             U = sum_k v_k w_k (ascending k; U.x_i as dotEvenOdd; added only when some neuron
+ *             lists its dead points, and so the totals below). A dense kernel adds the term
  *             at every point; a kernel that certifies points off the listed side without
  *             evaluating them (kernel-skip.ts) adds it at the points it evaluates. The terms left
  *             out are +-0, which leave f unchanged unless f is exactly -0 (beta = -0 and no
@@ -265,18 +266,23 @@ export function listNeuron(
 /**
  * f_i += c + U.x_i: the dead-list neurons' v_k z_ki over all points (see "Pair lists"), with
  * c = sum_k v_k b_k and U = sum_k v_k w_k over them in ascending k; U's d entries go to `direction`.
+ * Nothing when no neuron lists its dead points. Returns how many do.
  */
-export function addLinearPart(params: Float64Array, layout: NetworkLayout, listDead: Uint8Array, x: Float64Array, n: number, prediction: Float64Array, direction: Float64Array): void {
+export function addLinearPart(params: Float64Array, layout: NetworkLayout, listDead: Uint8Array, x: Float64Array, n: number, prediction: Float64Array, direction: Float64Array): number {
   const { d, width, bOffset, vOffset } = layout;
   let c = 0;
+  let deadLists = 0;
   direction.fill(0, 0, d);
   for (let k = 0; k < width; k++) {
     if (listDead[k] === 0) continue;
+    deadLists++;
     const vk = params[vOffset + k];
     c += vk * params[bOffset + k];
     for (let j = 0; j < d; j++) direction[j] += vk * params[k * d + j];
   }
+  if (deadLists === 0) return 0;
   for (let i = 0; i < n; i++) prediction[i] = prediction[i] + (c + dotEvenOdd(direction, 0, x, i * d, d));
+  return deadLists;
 }
 
 /** out[row + j] += s0 x0j + s1 x1j + s2 x2j + s3 x3j for the points whose rows start at r0..r3. */
@@ -494,6 +500,8 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
   const jvpDirection = new Float64Array(d);
   /** U of the forward's linear part (addLinearPart). */
   const forwardDirection = new Float64Array(d);
+  /** Neurons listing their dead points in the current state; the totals over all points are needed only then. */
+  let deadLists = 0;
   const listCount = (k: number): number => (listDead[k] === 1 ? n - liveCount[k] : liveCount[k]);
   const positiveCount = new Int32Array(width);
   const prediction = new Float64Array(n);
@@ -513,7 +521,7 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
 
   function forwardRelu(): void {
     reluForward.forward();
-    addLinearPart(params, layout, listDead, x, n, prediction, forwardDirection);
+    deadLists = addLinearPart(params, layout, listDead, x, n, prediction, forwardDirection);
     positiveCount.set(liveCount);
   }
 
@@ -575,7 +583,7 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
     grad[betaOffset] = gradBeta;
     if (activation === 'relu') {
       residualTotal = gradBeta;
-      weightedInputSum(residualWeight, x, d, n, residualTotals);
+      if (deadLists > 0) weightedInputSum(residualWeight, x, d, n, residualTotals);
     }
     for (let k = 0; k < width; k++) {
       const slot0 = k * n;
@@ -634,7 +642,7 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
     out[betaOffset] = outBeta;
     if (relu) {
       jvpTotal = outBeta;
-      weightedInputSum(jvpWeight, x, d, n, jvpTotals);
+      if (deadLists > 0) weightedInputSum(jvpWeight, x, d, n, jvpTotals);
       hessianVectorProductRelu(vec, out);
     } else hessianVectorProductGelu(vec, out);
   }
@@ -643,8 +651,14 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
    * ReLU: jvp_i = dbeta + (c + G.x_i), the dead-list neurons' terms dv_k z_ki + v_k (db_k + dw_k.x_i)
    * over all their points with z_ki = b_k + w_k.x_i, as c = sum_k (dv_k b_k + v_k db_k) and
    * G = sum_k (dv_k w_k + v_k dw_k) (ascending k); the first pass then subtracts their dead points'.
+   * jvp_i = dbeta when no neuron lists its dead points.
    */
   function jvpStart(vec: Float64Array): void {
+    const vecBeta = vec[betaOffset];
+    if (deadLists === 0) {
+      jvpWeight.fill(vecBeta);
+      return;
+    }
     let c = 0;
     jvpDirection.fill(0);
     for (let k = 0; k < width; k++) {
@@ -654,7 +668,6 @@ export function createPairKernel(shape: KernelShape, makeReluForward: (state: Re
       c += dvk * params[bOffset + k] + vk * vec[bOffset + k];
       for (let j = 0; j < d; j++) jvpDirection[j] += dvk * params[k * d + j] + vk * vec[k * d + j];
     }
-    const vecBeta = vec[betaOffset];
     for (let i = 0; i < n; i++) jvpWeight[i] = vecBeta + (c + dotEvenOdd(jvpDirection, 0, x, i * d, d));
   }
 
