@@ -572,6 +572,14 @@ function neuronGradient(k: i32, out: usize): void {
   }
 }
 
+/** Neuron k's gradient when it has no live point (an empty live list): +0 everywhere, as neuronGradient gives. */
+function zeroGradient(k: i32, out: usize): void {
+  const rowPtr = out + (<usize>(k * d) << 3);
+  for (let j = 0; j < d; j++) store<f64>(rowPtr + (<usize>j << 3), 0.0);
+  setF64(out, bOffset + k, 0);
+  setF64(out, vOffset + k, 0);
+}
+
 // Pair lists. Each ReLU neuron's terms of f and its sums run over a list of its points (pairIndex
 // from slot k n, ascending i): its live points, or, once it is live on more than DEAD_LIST_SHARE of
 // them, its dead ones (listDead[k] = 1). A dead-list neuron's share of f is then v_k z over all
@@ -659,7 +667,10 @@ export function lossAndGradientRelu(lossScale: f64, skipping: i32): f64 {
   const sumSquares = residualWeights(lossScale);
   residualTotal = f64At(grad, betaOffset);
   if (deadLists > 0) weightedInputSum(residualWeight, residualTotals);
-  for (let k = 0; k < width; k++) neuronGradient(k, grad);
+  for (let k = 0; k < width; k++) {
+    if (i32At(liveCount, k) == 0) zeroGradient(k, grad);
+    else neuronGradient(k, grad);
+  }
   return lossScale * (sumSquares / <f64>n);
 }
 
@@ -926,7 +937,9 @@ function neuronHvpBackward(k: i32, vec: usize, out: usize): void {
 // than that (it moves fast), takes the vectorised full pass instead (two such neighbours share the
 // dense two-neuron pass) and keeps no candidates: for `backoff` epochs, doubled each time this
 // happens and halved at each regular re-evaluation. A neuron whose smallest margin at the anchor
-// exceeds delta_k + slack has an empty list this epoch without evaluating anything.
+// exceeds delta_k + slack has an empty list this epoch without evaluating anything; if its
+// parameters equal the anchor's then (a dead neuron, no weight decay), it is `dormant`: until they
+// differ, an epoch only compares them with the anchor, and its gradient is written as zeros.
 
 /** Unlisted evaluations, in units of n, that a neuron may spend before it is evaluated in full again. */
 const WASTE_BUDGET: i32 = 4;
@@ -950,6 +963,7 @@ let reach: usize = 0; // f64, K: the margin up to which the points are candidate
 let firstMargin: usize = 0; // f64, K: the smallest margin of any point at the anchor
 let denseUntil: usize = 0; // f64, K: epoch until which the neuron takes the full pass
 let backoff: usize = 0; // f64, K: how many epochs the next switch to the full pass lasts
+let dormant: usize = 0; // i32, K: 1 once the neuron's empty live list was certified at its anchor (forwardSkipRelu)
 let epoch: f64 = 0;
 
 export function setupSkip(
@@ -968,6 +982,7 @@ export function setupSkip(
   firstMarginPtr: usize,
   denseUntilPtr: usize,
   backoffPtr: usize,
+  dormantPtr: usize,
 ): void {
   capacity = capacityIn;
   listStride = capacityIn + 8;
@@ -985,6 +1000,7 @@ export function setupSkip(
   firstMargin = firstMarginPtr;
   denseUntil = denseUntilPtr;
   backoff = backoffPtr;
+  dormant = dormantPtr;
 }
 
 /** After new data: the radius max ||x_i|| (inflated by 1e-12) and every neuron unanchored. */
@@ -1003,6 +1019,7 @@ export function skipDataLoaded(): void {
   // candidates for neurons that are about to take full passes anyway.
   for (let k = 0; k < width; k++) {
     store<i32>(anchored + (<usize>k << 2), 0);
+    store<i32>(dormant + (<usize>k << 2), 0);
     setF64(denseUntil, k, epoch + 2);
     setF64(backoff, k, 1);
   }
@@ -1052,6 +1069,7 @@ function rowTimesInputs(weights: usize, row: i32, bias: f64, out: usize): void {
  * Returns the live count.
  */
 function reevaluate(k: i32, reachNow: f64): i32 {
+  store<i32>(dormant + (<usize>k << 2), 0);
   forwardNeuron(k);
   const live = i32At(liveCount, k);
   const sign: f64 = i32At(listDead, k) ? 1 : -1;
@@ -1232,25 +1250,34 @@ function evaluateCandidates(k: i32): i32 {
 }
 
 /**
- * delta_k + slack: how far any z_ki may have moved since neuron k's anchor. A neuron whose
- * parameters still equal the anchor's (a dead neuron without weight decay never moves) gets the
- * value this formula gives then, kept from the anchor, without the square roots.
+ * delta_k + slack: how far any z_ki may have moved since neuron k's anchor. The slack takes
+ * ||w0_k|| + ||w_k - w0_k|| for ||w_k|| (at least as large, to rounding far inside the slack's
+ * margin), which saves a second sum and square root. A neuron whose parameters still equal the
+ * anchor's (a dead neuron without weight decay never moves) gets the slack kept from the anchor.
  */
 function certifiedBound(k: i32): f64 {
-  const wRow = k * d;
+  const w = params + (<usize>(k * d) << 3);
+  const w0 = anchorW + (<usize>(k * d) << 3);
   const bk = f64At(params, bOffset + k);
   const b0 = f64At(anchorB, k);
-  if (equalsAnchor(wRow) && bk == b0) return f64At(anchorSlack, k);
-  let moveSq: f64 = 0;
-  let wNormSq: f64 = 0;
-  for (let j = 0; j < d; j++) {
-    const w = f64At(params, wRow + j);
-    const step = w - f64At(anchorW, wRow + j);
-    moveSq += step * step;
-    wNormSq += w * w;
+  let sums = f64x2.splat(0);
+  let j = 0;
+  for (; j + 2 <= d; j += 2) {
+    const offset = <usize>j << 3;
+    const step = f64x2.sub(v128.load(w + offset), v128.load(w0 + offset));
+    sums = f64x2.add(sums, f64x2.mul(step, step));
   }
-  const displacement = (radius * Math.sqrt(moveSq) + Math.abs(bk - b0)) * (1 + 1e-9);
-  return displacement + boundSlack(bk, b0, Math.sqrt(wNormSq), f64At(anchorWNorm, k));
+  let moveSq = f64x2.extract_lane(sums, 0) + f64x2.extract_lane(sums, 1);
+  if (j < d) {
+    const step = load<f64>(w + (<usize>j << 3)) - load<f64>(w0 + (<usize>j << 3));
+    moveSq += step * step;
+  }
+  // Every step exactly 0 (or below 1e-160, far inside the slack): the anchor's own bound.
+  if (moveSq == 0 && bk == b0) return f64At(anchorSlack, k);
+  const move = Math.sqrt(moveSq);
+  const w0Norm = f64At(anchorWNorm, k);
+  const displacement = (radius * move + Math.abs(bk - b0)) * (1 + 1e-9);
+  return displacement + boundSlack(bk, b0, w0Norm + move, w0Norm);
 }
 
 /** The rounding slack of the certificate (kernel-skip.ts derives it). */
@@ -1269,6 +1296,16 @@ function forwardSkipRelu(): void {
   for (let i = 0; i < n; i++) setF64(prediction, i, beta);
   epoch += 1;
   for (let k = 0; k < width; k++) {
+    if (i32At(dormant, k)) {
+      // A dead neuron (no weight decay): while its parameters equal the anchor, the branch below
+      // that made it dormant is taken again with the same numbers (the state it reads changes only
+      // in the paths that clear this flag): an empty list, nothing to evaluate or add to f.
+      if (equalsAnchor(k * d) && f64At(params, bOffset + k) == f64At(anchorB, k)) {
+        store<i32>(liveCount + (<usize>k << 2), 0);
+        continue;
+      }
+      store<i32>(dormant + (<usize>k << 2), 0);
+    }
     if (denseMode(k) && k + 1 < width && denseMode(k + 1)) {
       // Two neighbours in full-pass mode share the dense kernel's two-neuron pass.
       forwardNeuronPair(k);
@@ -1301,7 +1338,10 @@ function forwardSkipRelu(): void {
         live = reevaluate(k, 2 * limit);
       } else if (limit < f64At(firstMargin, k)) {
         // Every point certified off the listed side: an empty list, nothing to add to f.
-        live = i32At(listDead, k) ? n : 0;
+        const side = i32At(listDead, k);
+        live = side ? n : 0;
+        // At the anchor's bound, the epochs to come take this branch too while the parameters stay.
+        if (!side && limit == f64At(anchorSlack, k)) store<i32>(dormant + (<usize>k << 2), 1);
       } else {
         live = evaluateCandidates(k);
       }

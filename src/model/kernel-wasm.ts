@@ -67,6 +67,7 @@ interface KernelExports {
     firstMargin: number,
     denseUntil: number,
     backoff: number,
+    dormant: number,
   ): void;
   skipDataLoaded(): void;
   setupPacking(tables: number, zPacked: number): void;
@@ -178,6 +179,7 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
     reserve(skipWidth, 8), // firstMargin
     reserve(skipWidth, 8), // denseUntil
     reserve(skipWidth, 8), // backoff
+    reserve(skipWidth, 4), // dormant
   ] as const;
 
   // GELU state (assembly/kernel.ts, GELU section), reserved only for GELU networks.

@@ -114,6 +114,31 @@ describe.each(Object.keys(SKIPPING) as Array<keyof typeof SKIPPING>)('%s (certif
     expect(skip.pairsEvaluated!()).toBeLessThan(dense.pairsEvaluated!());
   });
 
+  it('follows dead neurons the caller revives by one bias or one weight coordinate (left alone for many epochs first)', () => {
+    const state = shatteredState();
+    const { dense, skip } = kernels(state);
+    runSideBySide(dense, skip, E1, 300);
+    const counts = new Int32Array(WIDTH);
+    dense.activationCounts(counts);
+    const dead = [...counts.keys()].filter((k) => counts[k] === 0);
+    expect(dead.length).toBeGreaterThan(2);
+    const { bOffset } = dense.layout;
+    // One bias raised so that the neuron fires on some points; one weight coordinate of another
+    // neuron turned so far that it does; the other parameters of both exactly as they were.
+    const [byBias, byWeight] = dead;
+    for (const kernel of [dense, skip]) {
+      kernel.params[bOffset + byBias] = 0.5;
+      kernel.params[byWeight * D] = 50;
+    }
+    expect(skip.lossAndGradient(1)).toBe(dense.lossAndGradient(1));
+    expectSameState(dense, skip);
+    dense.activationCounts(counts);
+    expect(counts[byBias]).toBeGreaterThan(0);
+    expect(counts[byWeight]).toBeGreaterThan(0);
+    runSideBySide(dense, skip, E1, 100);
+    expectSameState(dense, skip);
+  });
+
   it('stays exact when the caller replaces the parameters between epochs', () => {
     const state = shatteredState();
     const { dense, skip } = kernels(state);
