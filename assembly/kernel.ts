@@ -35,13 +35,12 @@ let prediction: usize = 0;
 let residualWeight: usize = 0;
 let jvpWeight: usize = 0;
 let pairIndex: usize = 0; // i32, K x n
-// z of neuron k's points, in one of three layouts (zPacked[k]): 0 after a full pass, at slot
-// k*n + i for every point i (listed pairs read theirs through pairIndex); 2 after the skipping
-// pass evaluated the neuron's candidates, the same slots but only the candidates' (the live ones
-// among them); 1 once the first Hessian-vector product of a state has packed them, the listed
-// ones only, at slot k*n + a for the a-th listed pair (the TypeScript kernel's layout).
+// z of neuron k's points, in one of two layouts (zPacked[k]): 0 after a full pass, at slot
+// k*n + i for every point i (listed pairs read theirs through pairIndex); 1, the listed ones
+// only, at slot k*n + a for the a-th listed pair (the TypeScript kernel's layout), once the first
+// Hessian-vector product of a state has packed them, or as the skipping pass packs its candidates.
 let pairPhi: usize = 0; // f64, K x n
-let zPacked: usize = 0; // i32, K: the layout of neuron k's row of pairPhi (0, 1 or 2, above)
+let zPacked: usize = 0; // i32, K: the layout of neuron k's row of pairPhi (0 or 1, above)
 let liveCount: usize = 0; // i32, K
 let bOffset: i32 = 0;
 let vOffset: i32 = 0;
@@ -162,16 +161,34 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
 
 /**
  * The live points of eight (indices in points0, points1; z in z0..z3, two per vector) appended at
- * `live`, or with flip = 15 the others (z <= 0 or NaN); returns the new end.
+ * `live`, or with flip = 15 the others (z <= 0 or NaN); with `withZ` (a constant where inlined)
+ * their z too, at the same slots of pairPhi (packTwoZ). Returns the new end.
  */
-@inline function packEight(live: i32, points0: v128, points1: v128, z0: v128, z1: v128, z2: v128, z3: v128, flip: i32): i32 {
+@inline function packEight(live: i32, points0: v128, points1: v128, z0: v128, z1: v128, z2: v128, z3: v128, flip: i32, withZ: bool = false): i32 {
   const zero = f64x2.splat(0);
   const m01 = (i64x2.bitmask(f64x2.gt(z0, zero)) | (i64x2.bitmask(f64x2.gt(z1, zero)) << 2)) ^ flip;
   const m23 = (i64x2.bitmask(f64x2.gt(z2, zero)) | (i64x2.bitmask(f64x2.gt(z3, zero)) << 2)) ^ flip;
+  if (withZ) {
+    let at = live;
+    at = packTwoZ(at, z0, m01 & 3);
+    at = packTwoZ(at, z1, m01 >> 2);
+    at = packTwoZ(at, z2, m23 & 3);
+    packTwoZ(at, z3, m23 >> 2);
+  }
   v128.store(pairIndex + (<usize>live << 2), i8x16.swizzle(points0, v128.load(packIndexTable + (<usize>m01 << 4))));
   live += <i32>popcnt(m01);
   v128.store(pairIndex + (<usize>live << 2), i8x16.swizzle(points1, v128.load(packIndexTable + (<usize>m23 << 4))));
   return live + <i32>popcnt(m23);
+}
+
+/**
+ * The lanes of z set in the 2-bit mask m moved to the front and stored at slot `at` of pairPhi
+ * (the slot after them may be written too); returns at + their count.
+ */
+@inline function packTwoZ(at: i32, z: v128, m: i32): i32 {
+  const swapped = v128.shuffle<f64>(z, z, 1, 0);
+  v128.store(pairPhi + (<usize>at << 3), v128.bitselect(swapped, z, i64x2.splat(-<i64>(m == 2))));
+  return at + <i32>popcnt(m);
 }
 
 /**
@@ -696,20 +713,45 @@ export function gradientNormSquared(size: i32): f64 {
   return sum;
 }
 
-/** params_p -= eta (grad_p scale + weightDecay params_p) for every p (src/model/step.ts, descend). */
+/**
+ * params_p -= eta (grad_p scale + weightDecay params_p) for every p (src/model/step.ts, descend).
+ * Without weight decay, and with eta > 0 and scale >= 0 finite, that is exactly params_p for a
+ * finite parameter whose gradient is +0: a dormant neuron's (forwardSkipRelu found its parameters
+ * equal to the anchor's, finite, and zeroGradient wrote its gradient), so its entries are skipped.
+ */
 export function descend(size: i32, eta: f64, scale: f64, weightDecay: f64): void {
+  if (dormant != 0 && weightDecay == 0 && eta > 0 && scale >= 0 && eta * scale < Infinity) {
+    descendAwake(eta, scale);
+    return;
+  }
+  descendRange(0, size, eta, scale, weightDecay);
+}
+
+/** descend over params_p for p in [from, to), two entries per vector (elementwise: the same bits as one at a time). */
+@inline function descendRange(from: i32, to: i32, eta: f64, scale: f64, weightDecay: f64): void {
   const etaVec = f64x2.splat(eta);
   const scaleVec = f64x2.splat(scale);
   const decayVec = f64x2.splat(weightDecay);
-  let p = 0;
-  for (; p + 2 <= size; p += 2) {
+  let p = from;
+  for (; p + 2 <= to; p += 2) {
     const w = vecAt(params, p);
     setVec(params, p, f64x2.sub(w, f64x2.mul(etaVec, f64x2.add(f64x2.mul(vecAt(grad, p), scaleVec), f64x2.mul(decayVec, w)))));
   }
-  for (; p < size; p++) {
+  for (; p < to; p++) {
     const w = f64At(params, p);
     setF64(params, p, w - eta * (f64At(grad, p) * scale + weightDecay * w));
   }
+}
+
+/** descend without weight decay over every neuron but the dormant ones with an empty list, and beta. */
+function descendAwake(eta: f64, scale: f64): void {
+  for (let k = 0; k < width; k++) {
+    if (i32At(dormant, k) && i32At(liveCount, k) == 0) continue;
+    descendRange(k * d, k * d + d, eta, scale, 0);
+    descendRange(bOffset + k, bOffset + k + 1, eta, scale, 0);
+    descendRange(vOffset + k, vOffset + k + 1, eta, scale, 0);
+  }
+  descendRange(betaOffset, betaOffset + 1, eta, scale, 0);
 }
 
 // Hessian-vector products (ReLU). With c = 2 lossScale / n, rho_i = c r_i, e_i = c (J vec)_i and
@@ -1156,9 +1198,8 @@ function copyCandidateInputs(k: i32): void {
 
 /**
  * The candidates of neuron k, eight at a time over their copied inputs: z as the dense pass
- * computes it, to the point's slot of the neuron's row, the points of the neuron's side
- * (listDead[k]; every other point is certified off it) packed in ascending i and their terms
- * v_k relu(s_k z) added to f. Returns the live count. The side cannot change here: fewer than n/2
+ * computes it; the points of the neuron's side (listDead[k]; every other point is certified off
+ * it) packed in ascending i with their z (layout 1), and their terms v_k relu(s_k z) added to f. Returns the live count. The side cannot change here: fewer than n/2
  * candidates (capacity) leave a live list with fewer than n/2 live points and a dead list with
  * more than n/2.
  */
@@ -1171,7 +1212,6 @@ function evaluateCandidates(k: i32): i32 {
   const vkVec = f64x2.splat(f64At(params, vOffset + k));
   const bk = f64At(params, bOffset + k);
   const slot0 = k * n;
-  const zRow = pairPhi + (<usize>slot0 << 3);
   const list = candidates + (<usize>(k * listStride) << 2);
   const wPtr = params + (<usize>(k * d) << 3);
   let column = candidateX + (<usize>(k * capacity * d) << 3);
@@ -1193,18 +1233,18 @@ function evaluateCandidates(k: i32): i32 {
     const points1 = v128.load(list + (<usize>c << 2), 16);
     const valid = count - c;
     if (valid >= 8) {
-      storeTwo(points0, 0, z0, zRow, vkVec, signVec);
-      storeTwo(points0, 2, z1, zRow, vkVec, signVec);
-      storeTwo(points1, 0, z2, zRow, vkVec, signVec);
-      storeTwo(points1, 2, z3, zRow, vkVec, signVec);
-      end = packEight(end, points0, points1, z0, z1, z2, z3, flip);
+      addTwoTerms(points0, 0, z0, vkVec, signVec);
+      addTwoTerms(points0, 2, z1, vkVec, signVec);
+      addTwoTerms(points1, 0, z2, vkVec, signVec);
+      addTwoTerms(points1, 2, z3, vkVec, signVec);
+      end = packEight(end, points0, points1, z0, z1, z2, z3, flip, true);
     } else {
       // The last, partial block: lanes past the count are padding.
       const vk = f64At(params, vOffset + k);
       for (let l = 0; l < valid; l++) {
         const i = i32At(list, c + l);
         const z = laneOf(z0, z1, z2, z3, l);
-        setF64(zRow, i, z);
+        setF64(pairPhi, end, z);
         store<i32>(pairIndex + (<usize>end << 2), i);
         setF64(prediction, i, addTermOne(f64At(prediction, i), vk, z, side ? -1 : 1));
         end += <i32>(z > 0) ^ side;
@@ -1213,7 +1253,7 @@ function evaluateCandidates(k: i32): i32 {
   }
   pairsEvaluated += <f64>count;
   const listed = end - slot0;
-  store<i32>(zPacked + (<usize>k << 2), 2);
+  store<i32>(zPacked + (<usize>k << 2), 1);
   setF64(wasted, k, f64At(wasted, k) + <f64>(count - listed));
   return side ? n - listed : listed;
 }
@@ -1225,15 +1265,10 @@ function evaluateCandidates(k: i32): i32 {
   return (l & 1) == 0 ? f64x2.extract_lane(v, 0) : f64x2.extract_lane(v, 1);
 }
 
-/**
- * For the two points in lanes first, first + 1 of `points`: z to their slots of zRow, and
- * f_i + v_k relu(s_k z) (addTerm).
- */
-@inline function storeTwo(points: v128, first: u8, z: v128, zRow: usize, vk: v128, sign: v128): void {
+/** For the two points in lanes first, first + 1 of `points`: f_i + v_k relu(s_k z) (addTerm). */
+@inline function addTwoTerms(points: v128, first: u8, z: v128, vk: v128, sign: v128): void {
   const i0 = first == 0 ? i32x4.extract_lane(points, 0) : i32x4.extract_lane(points, 2);
   const i1 = first == 0 ? i32x4.extract_lane(points, 1) : i32x4.extract_lane(points, 3);
-  setF64(zRow, i0, f64x2.extract_lane(z, 0));
-  setF64(zRow, i1, f64x2.extract_lane(z, 1));
   const terms = f64x2.mul(vk, reluVec(f64x2.mul(sign, z)));
   setF64(prediction, i0, f64At(prediction, i0) + f64x2.extract_lane(terms, 0));
   setF64(prediction, i1, f64At(prediction, i1) + f64x2.extract_lane(terms, 1));

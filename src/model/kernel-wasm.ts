@@ -13,7 +13,7 @@ import { networkLayout } from './layout.js';
  * above the module's own static data (the first STATIC_BYTES):
  *   params, grad, vec, out      P = K(d+2)+1 doubles each (layout.ts); vec/out carry HVPs
  *   x (n x d row-major), xT (d x n), y, prediction, residualWeight, jvpWeight (n each)
- *   pairIndex (K x n int32), pairPhi (K x n doubles: z in one of three layouts per neuron, see
+ *   pairIndex (K x n int32), pairPhi (K x n doubles: z in one of two layouts per neuron, see
  *   assembly/kernel.ts), liveCount (K int32), packing patterns (256 bytes), zPacked (K int32)
  *   hvpS (K x d), hvpT (K): the HVP's residual sums of the current state (assembly/kernel.ts)
  *   listDead (K int32), the pair lists' totals (4 x d): which neurons list their dead points;
