@@ -967,11 +967,12 @@ function neuronHvpBackward(k: i32, vec: usize, out: usize): void {
 // A neuron lists its live points, or its dead ones when live on more than half ("Pair lists"
 // above). At the anchor, the points with margin m_i up to a reach (twice the displacement of the
 // interval that just ended) become its candidates, in ascending i, m_i being how far z_ki is from
-// crossing to the listed side: -z_ki for a live list, z_ki for a dead one. Their inputs are copied,
-// transposed in blocks of eight, next to the list when the neuron is first evaluated on them.
+// crossing to the listed side: -z_ki for a live list, z_ki for a dead one. For small d their
+// inputs are copied, transposed in blocks of eight, next to the list when the neuron is first
+// evaluated on them; above it they are gathered from x each time (evaluateCandidatesOf).
 // While delta_k + slack stays within the reach, every other point provably stays off the listed
 // side (inactive for a live list, active for a dead one; its term of f is 0), and an epoch
-// evaluates the candidates with the dense pass's vectorised loop over that copy (the same
+// evaluates the candidates with the dense pass's vectorised loop over those inputs (the same
 // operations in the same order, so the same z), packing the listed ones in ascending i as the
 // dense pass does: the lists come out the same. Past the reach, or once the unlisted candidates it
 // evaluated since its anchor add up to more than WASTE_BUDGET n, the neuron is evaluated in full
@@ -999,7 +1000,7 @@ let candidates: usize = 0; // i32, K x listStride: candidate points, ascending
 /** Slots per neuron in `candidates`: capacity and a spare block (reevaluate writes one past the end). */
 let listStride: i32 = 0;
 let inputsCopied: usize = 0; // i32, K: 1 once candidateX holds the inputs of the neuron's current candidates
-let candidateX: usize = 0; // f64, K x capacity x d: their inputs, block b of 8 at b 8d, coordinate j at + 8j
+let candidateX: usize = 0; // f64, K x capacity x d: their inputs, block b of 8 at b 8d, coordinate j at + 8j (0: gathered instead)
 let candidateCount: usize = 0; // i32, K
 let reach: usize = 0; // f64, K: the margin up to which the points are candidates
 let firstMargin: usize = 0; // f64, K: the smallest margin of any point at the anchor
@@ -1197,14 +1198,26 @@ function copyCandidateInputs(k: i32): void {
 }
 
 /**
- * The candidates of neuron k, eight at a time over their copied inputs: z as the dense pass
- * computes it; the points of the neuron's side (listDead[k]; every other point is certified off
- * it) packed in ascending i with their z (layout 1), and their terms v_k relu(s_k z) added to f. Returns the live count. The side cannot change here: fewer than n/2
- * candidates (capacity) leave a live list with fewer than n/2 live points and a dead list with
- * more than n/2.
+ * The candidates of neuron k, eight at a time: z as the dense pass computes it; the points of the
+ * neuron's side (listDead[k]; every other point is certified off it) packed in ascending i with
+ * their z (layout 1), and their terms v_k relu(s_k z) added to f. Returns the live count. The
+ * side cannot change here: fewer than n/2 candidates (capacity) leave a live list with fewer than
+ * n/2 live points and a dead list with more than n/2.
  */
 function evaluateCandidates(k: i32): i32 {
-  if (!i32At(inputsCopied, k)) copyCandidateInputs(k);
+  if (candidateX != 0) {
+    if (!i32At(inputsCopied, k)) copyCandidateInputs(k);
+    return evaluateCandidatesOf(k, true);
+  }
+  return evaluateCandidatesOf(k, false);
+}
+
+/**
+ * evaluateCandidates over the candidates' copied inputs (`copied`: kernel-wasm.ts reserves
+ * candidateX for small d), or over the rows of x, eight rows gathered and transposed two
+ * coordinates at a time (the same z: the same operations in the same order).
+ */
+@inline function evaluateCandidatesOf(k: i32, copied: bool): i32 {
   const count = i32At(candidateCount, k);
   const side = i32At(listDead, k);
   const flip = side * 15;
@@ -1214,23 +1227,66 @@ function evaluateCandidates(k: i32): i32 {
   const slot0 = k * n;
   const list = candidates + (<usize>(k * listStride) << 2);
   const wPtr = params + (<usize>(k * d) << 3);
-  let column = candidateX + (<usize>(k * capacity * d) << 3);
+  const rowBytes = <usize>d << 3;
+  let column = copied ? candidateX + (<usize>(k * capacity * d) << 3) : 0;
   let end = slot0;
   for (let c = 0; c < count; c += 8) {
+    const points0 = v128.load(list + (<usize>c << 2));
+    const points1 = v128.load(list + (<usize>c << 2), 16);
     let z0 = f64x2.splat(bk);
     let z1 = z0;
     let z2 = z0;
     let z3 = z0;
-    for (let j = 0; j < d; j++) {
-      const w = v128.load_splat<f64>(wPtr + (<usize>j << 3));
-      z0 = f64x2.add(z0, f64x2.mul(w, v128.load(column)));
-      z1 = f64x2.add(z1, f64x2.mul(w, v128.load(column, 16)));
-      z2 = f64x2.add(z2, f64x2.mul(w, v128.load(column, 32)));
-      z3 = f64x2.add(z3, f64x2.mul(w, v128.load(column, 48)));
-      column += 64;
+    if (copied) {
+      for (let j = 0; j < d; j++) {
+        const w = v128.load_splat<f64>(wPtr + (<usize>j << 3));
+        z0 = f64x2.add(z0, f64x2.mul(w, v128.load(column)));
+        z1 = f64x2.add(z1, f64x2.mul(w, v128.load(column, 16)));
+        z2 = f64x2.add(z2, f64x2.mul(w, v128.load(column, 32)));
+        z3 = f64x2.add(z3, f64x2.mul(w, v128.load(column, 48)));
+        column += 64;
+      }
+    } else {
+      // Lanes past the count read the rows of stale list entries (valid points) and are ignored.
+      const p0 = x + <usize>i32x4.extract_lane(points0, 0) * rowBytes;
+      const p1 = x + <usize>i32x4.extract_lane(points0, 1) * rowBytes;
+      const p2 = x + <usize>i32x4.extract_lane(points0, 2) * rowBytes;
+      const p3 = x + <usize>i32x4.extract_lane(points0, 3) * rowBytes;
+      const p4 = x + <usize>i32x4.extract_lane(points1, 0) * rowBytes;
+      const p5 = x + <usize>i32x4.extract_lane(points1, 1) * rowBytes;
+      const p6 = x + <usize>i32x4.extract_lane(points1, 2) * rowBytes;
+      const p7 = x + <usize>i32x4.extract_lane(points1, 3) * rowBytes;
+      let j = 0;
+      for (; j + 2 <= d; j += 2) {
+        const offset = <usize>j << 3;
+        const wa = v128.load_splat<f64>(wPtr + offset);
+        const wb = v128.load_splat<f64>(wPtr + offset + 8);
+        const r0 = v128.load(p0 + offset);
+        const r1 = v128.load(p1 + offset);
+        const r2 = v128.load(p2 + offset);
+        const r3 = v128.load(p3 + offset);
+        const r4 = v128.load(p4 + offset);
+        const r5 = v128.load(p5 + offset);
+        const r6 = v128.load(p6 + offset);
+        const r7 = v128.load(p7 + offset);
+        z0 = f64x2.add(z0, f64x2.mul(wa, v128.shuffle<f64>(r0, r1, 0, 2)));
+        z1 = f64x2.add(z1, f64x2.mul(wa, v128.shuffle<f64>(r2, r3, 0, 2)));
+        z2 = f64x2.add(z2, f64x2.mul(wa, v128.shuffle<f64>(r4, r5, 0, 2)));
+        z3 = f64x2.add(z3, f64x2.mul(wa, v128.shuffle<f64>(r6, r7, 0, 2)));
+        z0 = f64x2.add(z0, f64x2.mul(wb, v128.shuffle<f64>(r0, r1, 1, 3)));
+        z1 = f64x2.add(z1, f64x2.mul(wb, v128.shuffle<f64>(r2, r3, 1, 3)));
+        z2 = f64x2.add(z2, f64x2.mul(wb, v128.shuffle<f64>(r4, r5, 1, 3)));
+        z3 = f64x2.add(z3, f64x2.mul(wb, v128.shuffle<f64>(r6, r7, 1, 3)));
+      }
+      if (j < d) {
+        const offset = <usize>j << 3;
+        const w = v128.load_splat<f64>(wPtr + offset);
+        z0 = f64x2.add(z0, f64x2.mul(w, f64x2.replace_lane(v128.load_splat<f64>(p0 + offset), 1, load<f64>(p1 + offset))));
+        z1 = f64x2.add(z1, f64x2.mul(w, f64x2.replace_lane(v128.load_splat<f64>(p2 + offset), 1, load<f64>(p3 + offset))));
+        z2 = f64x2.add(z2, f64x2.mul(w, f64x2.replace_lane(v128.load_splat<f64>(p4 + offset), 1, load<f64>(p5 + offset))));
+        z3 = f64x2.add(z3, f64x2.mul(w, f64x2.replace_lane(v128.load_splat<f64>(p6 + offset), 1, load<f64>(p7 + offset))));
+      }
     }
-    const points0 = v128.load(list + (<usize>c << 2));
-    const points1 = v128.load(list + (<usize>c << 2), 16);
     const valid = count - c;
     if (valid >= 8) {
       addTwoTerms(points0, 0, z0, vkVec, signVec);

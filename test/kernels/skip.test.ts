@@ -102,8 +102,10 @@ describe.each(Object.keys(SKIPPING) as Array<keyof typeof SKIPPING>)('%s (certif
     expectSameState(dense, skip);
   });
 
-  it('bitwise at an odd width and a point count off the eight-point blocks (lone full-pass neurons, leftover points)', () => {
-    const shape: [number, number, number] = [3, 45, 37];
+  it.each([
+    [3, 45, 37],
+    [5, 93, 37],
+  ] as Array<[number, number, number]>)('bitwise at (d, n, width) = (%i, %i, %i): an odd width, a point count off the eight-point blocks, odd d (lone full-pass neurons, leftover points; wasm-skip copies the inputs at d = 3 and gathers them at d = 5)', (...shape) => {
     const { dense, skip } = kernels(initialParameters(9, shape[0], shape[2], 'kaiming_normal'), 4, shape);
     runSideBySide(dense, skip, E1, 600);
     expect(Array.from(skip.grad)).toEqual(Array.from(dense.grad));
