@@ -685,6 +685,8 @@ export function lossAndGradientRelu(lossScale: f64, skipping: i32): f64 {
   residualTotal = f64At(grad, betaOffset);
   if (deadLists > 0) weightedInputSum(residualWeight, residualTotals);
   for (let k = 0; k < width; k++) {
+    // A neuron found dormant again (2) still has the zeros of its last gradient in grad.
+    if (skipping && i32At(dormant, k) == 2) continue;
     if (i32At(liveCount, k) == 0) zeroGradient(k, grad);
     else neuronGradient(k, grad);
   }
@@ -1006,7 +1008,9 @@ let reach: usize = 0; // f64, K: the margin up to which the points are candidate
 let firstMargin: usize = 0; // f64, K: the smallest margin of any point at the anchor
 let denseUntil: usize = 0; // f64, K: epoch until which the neuron takes the full pass
 let backoff: usize = 0; // f64, K: how many epochs the next switch to the full pass lasts
-let dormant: usize = 0; // i32, K: 1 once the neuron's empty live list was certified at its anchor (forwardSkipRelu)
+// i32, K: 1 once the neuron's empty live list was certified at its anchor's bound, 2 once that held
+// again in a later epoch (forwardSkipRelu), so that its last gradient is already zeros.
+let dormant: usize = 0;
 let epoch: f64 = 0;
 
 export function setupSkip(
@@ -1393,6 +1397,7 @@ function forwardSkipRelu(): void {
       // in the paths that clear this flag): an empty list, nothing to evaluate or add to f.
       if (equalsAnchor(k * d) && f64At(params, bOffset + k) == f64At(anchorB, k)) {
         store<i32>(liveCount + (<usize>k << 2), 0);
+        store<i32>(dormant + (<usize>k << 2), 2);
         continue;
       }
       store<i32>(dormant + (<usize>k << 2), 0);
