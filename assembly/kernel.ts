@@ -722,7 +722,7 @@ export function gradientNormSquared(size: i32): f64 {
  * equal to the anchor's, finite, and zeroGradient wrote its gradient), so its entries are skipped.
  */
 export function descend(size: i32, eta: f64, scale: f64, weightDecay: f64): void {
-  if (dormant != 0 && weightDecay == 0 && eta > 0 && scale >= 0 && eta * scale < Infinity) {
+  if (dormantNow > 0 && weightDecay == 0 && eta > 0 && scale >= 0 && eta * scale < Infinity) {
     descendAwake(eta, scale);
     return;
   }
@@ -1011,6 +1011,8 @@ let backoff: usize = 0; // f64, K: how many epochs the next switch to the full p
 // i32, K: 1 once the neuron's empty live list was certified at its anchor's bound, 2 once that held
 // again in a later epoch (forwardSkipRelu), so that its last gradient is already zeros.
 let dormant: usize = 0;
+/** Neurons dormant in the last skipping pass (descend goes neuron by neuron only when there are some). */
+let dormantNow: i32 = 0;
 let epoch: f64 = 0;
 
 export function setupSkip(
@@ -1390,6 +1392,7 @@ function forwardSkipRelu(): void {
   const beta = f64At(params, betaOffset);
   for (let i = 0; i < n; i++) setF64(prediction, i, beta);
   epoch += 1;
+  dormantNow = 0;
   for (let k = 0; k < width; k++) {
     if (i32At(dormant, k)) {
       // A dead neuron (no weight decay): while its parameters equal the anchor, the branch below
@@ -1398,6 +1401,7 @@ function forwardSkipRelu(): void {
       if (equalsAnchor(k * d) && f64At(params, bOffset + k) == f64At(anchorB, k)) {
         store<i32>(liveCount + (<usize>k << 2), 0);
         store<i32>(dormant + (<usize>k << 2), 2);
+        dormantNow++;
         continue;
       }
       store<i32>(dormant + (<usize>k << 2), 0);
@@ -1437,7 +1441,10 @@ function forwardSkipRelu(): void {
         const side = i32At(listDead, k);
         live = side ? n : 0;
         // At the anchor's bound, the epochs to come take this branch too while the parameters stay.
-        if (!side && limit == f64At(anchorSlack, k)) store<i32>(dormant + (<usize>k << 2), 1);
+        if (!side && limit == f64At(anchorSlack, k)) {
+          store<i32>(dormant + (<usize>k << 2), 1);
+          dormantNow++;
+        }
       } else {
         live = evaluateCandidates(k);
       }
