@@ -39,9 +39,11 @@ import { createPairKernel, listNeuron, preActivations, type ReluForward, type Re
  * the last evaluation, and the candidate list (K x n int32, count per neuron).
  *
  * The WebAssembly twin (wasm-skip, assembly/kernel.ts) uses the same certificate and slack but
- * chooses thresholds differently (twice the displacement of the last interval), copies the
- * candidates' inputs next to the list so that they are evaluated with the vectorised loop of the
- * full pass, and sends busy neurons to the full pass: faster there, longer to read here.
+ * chooses thresholds differently (twice the displacement of the last interval), evaluates the
+ * candidates eight at a time with the vectorised loop of the full pass (their inputs copied next
+ * to the list for small d, gathered from x above), sends busy neurons to the full pass, and lets
+ * a dead neuron whose parameters still equal its anchor's cost only that comparison (dormant):
+ * faster there, longer to read here.
  */
 
 /** z_ki of neuron k at its candidates (from `first`, ascending i) into candidateZ, in the dense kernel's operation order. */
