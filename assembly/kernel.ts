@@ -1252,6 +1252,32 @@ function evaluateCandidates(k: i32): i32 {
         z3 = f64x2.add(z3, f64x2.mul(w, v128.load(column, 48)));
         column += 64;
       }
+    } else if (count - c <= 4) {
+      // A last block of at most four: z0 and z1 only.
+      const p0 = x + <usize>i32x4.extract_lane(points0, 0) * rowBytes;
+      const p1 = x + <usize>i32x4.extract_lane(points0, 1) * rowBytes;
+      const p2 = x + <usize>i32x4.extract_lane(points0, 2) * rowBytes;
+      const p3 = x + <usize>i32x4.extract_lane(points0, 3) * rowBytes;
+      let j = 0;
+      for (; j + 2 <= d; j += 2) {
+        const offset = <usize>j << 3;
+        const wa = v128.load_splat<f64>(wPtr + offset);
+        const wb = v128.load_splat<f64>(wPtr + offset + 8);
+        const r0 = v128.load(p0 + offset);
+        const r1 = v128.load(p1 + offset);
+        const r2 = v128.load(p2 + offset);
+        const r3 = v128.load(p3 + offset);
+        z0 = f64x2.add(z0, f64x2.mul(wa, v128.shuffle<f64>(r0, r1, 0, 2)));
+        z1 = f64x2.add(z1, f64x2.mul(wa, v128.shuffle<f64>(r2, r3, 0, 2)));
+        z0 = f64x2.add(z0, f64x2.mul(wb, v128.shuffle<f64>(r0, r1, 1, 3)));
+        z1 = f64x2.add(z1, f64x2.mul(wb, v128.shuffle<f64>(r2, r3, 1, 3)));
+      }
+      if (j < d) {
+        const offset = <usize>j << 3;
+        const w = v128.load_splat<f64>(wPtr + offset);
+        z0 = f64x2.add(z0, f64x2.mul(w, f64x2.replace_lane(v128.load_splat<f64>(p0 + offset), 1, load<f64>(p1 + offset))));
+        z1 = f64x2.add(z1, f64x2.mul(w, f64x2.replace_lane(v128.load_splat<f64>(p2 + offset), 1, load<f64>(p3 + offset))));
+      }
     } else {
       // Lanes past the count read the rows of stale list entries (valid points) and are ignored.
       const p0 = x + <usize>i32x4.extract_lane(points0, 0) * rowBytes;
