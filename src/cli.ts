@@ -66,7 +66,8 @@ function parser(argv: string[], setExit: (code: number) => void): Argv {
           .option('retries', { type: 'string', default: '0', describe: 'retry a failed task up to N times within the run (never diverged ones)' })
           .option('yes', { type: 'boolean', default: false, describe: `allow grids of more than 20,000 tasks` })
           .option('dry-run', { type: 'boolean', default: false, describe: 'print the task count, grid axes and estimated cost; write nothing' })
-          .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' }),
+          .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
+          .option('allow-mixed-versions', { type: 'boolean', default: false, describe: 'with --resume: continue a directory whose finished tasks another version of the tool made' }),
       async (args) => {
         const code = await runSweep({
           specPath: requireString('spec', args.spec),
@@ -80,6 +81,7 @@ function parser(argv: string[], setExit: (code: number) => void): Argv {
           yes: args.yes,
           dryRun: args['dry-run'],
           quiet: args.quiet,
+          allowMixedVersions: args['allow-mixed-versions'],
         });
         setExit(code);
       },

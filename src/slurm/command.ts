@@ -17,7 +17,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expandSpec, loadSpecFile, specHash } from '../spec/index.js';
-import { readManifest } from '../sweep/manifest.js';
+import { provenance, readManifest, versionLabel, versionsHeld } from '../sweep/manifest.js';
 import { UsageError } from '../sweep/output-dir.js';
 import { activeJobIds, sbatch, SlurmClientError } from './client.js';
 import { arraySpec, elementCount } from './elements.js';
@@ -220,6 +220,14 @@ export function resubmitCommand(target: string, retryFailed: boolean, output: Ou
   const foreign = states.filter((state) => state.problem !== null);
   if (foreign.length > 0) throw new UsageError(`${dir}: shard directories that cannot be resumed:\n  ${foreign.map(describeShard).join('\n  ')}`);
   const unfinished = states.filter((state) => !shardFinished(state, retryFailed));
+  // `shatter run --resume` refuses a shard whose finished tasks another version made: say so now.
+  const current = versionLabel(provenance());
+  const otherVersion = unfinished.filter((state) => state.done + state.failed > 0 && versionsHeld(readManifest(state.dir)!).some((version) => version !== current));
+  if (otherVersion.length > 0) {
+    throw new UsageError(
+      `${dir}: unfinished shards hold tasks made by another version of the tool than this one (${current}), and resuming would mix versions in one table:\n  ${otherVersion.map((state) => `${describeShard(state)}, made by ${versionsHeld(readManifest(state.dir)!).join(' and ')}`).join('\n  ')}\nresubmit with the version that made them, or run the spec afresh into another directory`,
+    );
+  }
   const merged = readManifest(dir) !== null;
   if (unfinished.length === 0 && merged) {
     output.err(`shatter slurm: all ${plan.shards} shards are finished and ${dir} holds the merged result; nothing to submit`);

@@ -78,6 +78,7 @@ export function inspectDirectory(dir: string): string {
     lines.push(`  made by ${manifest.tool} ${manifest.tool_version}${manifest.git_commit ? ` (git ${manifest.git_commit.slice(0, 12)})` : ''}, node ${manifest.versions.node}, on ${manifest.host} (${manifest.cpu}, ${manifest.cores} cores)`);
     lines.push(`  started ${manifest.started}${manifest.ended ? `, ended ${manifest.ended}` : ''}; ${manifest.sessions.length} session(s)`);
     if (manifest.merged_from) lines.push(`  merged from: ${manifest.merged_from.join(', ')}`);
+    if (manifest.mixed_versions) lines.push(`  holds results of several versions of the tool: ${manifest.mixed_versions.join(', ')} (allowed with --allow-mixed-versions)`);
   }
   if (shards.length > 0) {
     lines.push(`${dir}/shards: ${shards.length} shard directories`);

@@ -41,6 +41,11 @@ export interface Manifest {
   sessions: SessionRecord[];
   /** merge only: the directories combined. */
   merged_from?: string[];
+  /**
+   * The versions (versionLabel) whose results the directory holds, when more than one: a resume
+   * or merge with --allow-mixed-versions records them here.
+   */
+  mixed_versions?: string[];
 }
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -72,6 +77,16 @@ function gitCommit(): string | null {
   } catch {
     return null;
   }
+}
+
+/** "tool_version@commit" (12 hex digits), or the tool version alone outside a git checkout. */
+export function versionLabel(made: Pick<Manifest, 'tool_version' | 'git_commit'>): string {
+  return `${made.tool_version}${made.git_commit ? `@${made.git_commit.slice(0, 12)}` : ''}`;
+}
+
+/** Every version whose results a directory holds: its mixed_versions, or the one that made it. */
+export function versionsHeld(manifest: Manifest): string[] {
+  return manifest.mixed_versions ?? [versionLabel(manifest)];
 }
 
 /** Provenance of this process: tool and library versions, git commit, host and CPU. */

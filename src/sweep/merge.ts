@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { combineOutputs, scanCommitted } from '../io/index.js';
 import { expandSpec, validateSpec } from '../spec/index.js';
-import { provenance, readManifest, writeManifest, type Manifest } from './manifest.js';
+import { provenance, readManifest, versionsHeld, writeManifest, type Manifest } from './manifest.js';
 import { acquireLock, ensureWritableDir, UsageError } from './output-dir.js';
 import { tableOptions } from './run.js';
 
@@ -35,10 +35,13 @@ export function mergeDirectories(options: MergeOptions): { tasks: number } {
   if (otherSpec.length > 0) {
     throw new UsageError(`merge: inputs hold different specs: ${inputs[0]} has "${first.spec_name}" (${first.spec_hash.slice(0, 12)}…) but ${list(otherSpec.map((dir) => `${dir} has "${manifests.get(dir)!.spec_name}" (${manifests.get(dir)!.spec_hash.slice(0, 12)}…)`))}`);
   }
-  const version = (m: Manifest) => `${m.tool_version}${m.git_commit ? `@${m.git_commit.slice(0, 12)}` : ''}`;
-  const otherVersion = inputs.filter((dir) => version(manifests.get(dir)!) !== version(first));
-  if (otherVersion.length > 0 && !options.allowMixedVersions) {
-    throw new UsageError(`merge: inputs were made by different versions of the tool: ${inputs[0]} by ${version(first)}, ${list(otherVersion.map((dir) => `${dir} by ${version(manifests.get(dir)!)}`))}; pass --allow-mixed-versions to merge anyway`);
+  // An input resumed with --allow-mixed-versions holds several versions itself.
+  const madeBy = (dir: string) => versionsHeld(manifests.get(dir)!).join(' and ');
+  const versions = [...new Set(inputs.flatMap((dir) => versionsHeld(manifests.get(dir)!)))].sort();
+  if (versions.length > 1 && !options.allowMixedVersions) {
+    const otherVersion = inputs.filter((dir) => madeBy(dir) !== madeBy(inputs[0]));
+    const described = otherVersion.length > 0 ? [inputs[0], ...otherVersion] : [inputs[0]];
+    throw new UsageError(`merge: inputs were made by different versions of the tool: ${list(described.map((dir) => `${dir} by ${madeBy(dir)}`))}; pass --allow-mixed-versions to merge anyway`);
   }
   const spec = validateSpec(first.spec);
   const tasks = expandSpec(spec);
@@ -79,6 +82,7 @@ export function mergeDirectories(options: MergeOptions): { tasks: number } {
       ended: now,
       sessions: [...manifests.values()].flatMap((m) => m.sessions),
       merged_from: inputs,
+      ...(versions.length > 1 ? { mixed_versions: versions } : {}),
     });
     return combined;
   } finally {

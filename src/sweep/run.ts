@@ -16,7 +16,7 @@ import {
   type Spec,
   type Task,
 } from '../spec/index.js';
-import { provenance, writeManifest, type Manifest, type SessionRecord } from './manifest.js';
+import { provenance, versionLabel, versionsHeld, writeManifest, type Manifest, type SessionRecord } from './manifest.js';
 import { acquireLock, checkOutputDir, ensureWritableDir, UsageError } from './output-dir.js';
 import { TaskTimeoutError, TrainingPool } from './pool.js';
 import { Progress } from './progress.js';
@@ -35,6 +35,8 @@ export interface RunOptions {
   yes: boolean;
   dryRun: boolean;
   quiet: boolean;
+  /** Resume a directory whose finished tasks another version of the tool made. */
+  allowMixedVersions: boolean;
 }
 
 /** Grids larger than this need --yes (DESIGN.md, Decisions). */
@@ -98,13 +100,33 @@ export async function runSweep(options: RunOptions): Promise<number> {
     return 0;
   }
   const previous = checkOutputDir(options.out, hash, shardLabel, options.resume);
+  const held = previous ? await versionsOfFinished(options.out, previous, options.allowMixedVersions) : [];
   ensureWritableDir(options.out);
   const releaseLock = acquireLock(options.out);
   try {
-    return await runInDirectory(options, spec, raw, hash, all.length, selected, shardLabel, previous);
+    return await runInDirectory(options, spec, raw, hash, all.length, selected, shardLabel, previous, held);
   } finally {
     releaseLock();
   }
+}
+
+/**
+ * The versions of the tool that made the finished tasks of a directory being resumed (none when it
+ * holds no finished task). Refuses, writing nothing, when one is not this version, unless allowed:
+ * kernels may change the last bits of results between versions, so the tables would no longer be
+ * those of one version (DESIGN.md, Invariants: determinism).
+ */
+async function versionsOfFinished(dir: string, previous: Manifest, allowed: boolean): Promise<string[]> {
+  const done = (await import('../io/index.js')).scanCommitted(dir).size;
+  if (done === 0) return [];
+  const current = versionLabel(provenance());
+  const others = versionsHeld(previous).filter((version) => version !== current);
+  if (others.length > 0 && !allowed) {
+    throw new UsageError(
+      `--out ${dir}: its ${done} finished tasks were made by neural-shatter ${others.join(' and ')}, this is ${current}; results may differ in the last bits between versions, so resuming would mix them in one table. Pass --allow-mixed-versions to resume anyway (the manifest records both), or choose another --out`,
+    );
+  }
+  return versionsHeld(previous);
 }
 
 async function runInDirectory(
@@ -116,6 +138,7 @@ async function runInDirectory(
   selected: Task[],
   shardLabel: string | null,
   previous: Manifest | null,
+  held: string[],
 ): Promise<number> {
   const dir = options.out;
   const tables = tableOptions(spec);
@@ -142,6 +165,9 @@ async function runInDirectory(
     ended: null,
     sessions: [...(previous?.sessions ?? []), session],
   };
+  // Finished tasks of other versions kept (--allow-mixed-versions): the manifest says so for good.
+  const versions = [...new Set([...held, versionLabel(provenance())])].sort();
+  if (versions.length > 1) manifest.mixed_versions = versions;
   // Signals are handled from before the first write: a stop at any moment is a clean stop.
   let stopSignal: 'SIGINT' | 'SIGTERM' | null = null;
   let pool: TrainingPool | null = null;

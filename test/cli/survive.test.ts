@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandSpec, validateSpec } from '../../src/spec/index.js';
@@ -251,6 +251,65 @@ describe('faults are isolated', () => {
     expect(result.code).toBe(1);
     expect(readArrow(out, 'runs').getChild('error')!.get(0)).toMatch(/after 2 retries/);
   });
+});
+
+/** Every file under DIR with its bytes, to show that a refused command changed nothing. */
+function snapshot(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const entry of readdirSync(dir, { recursive: true }) as string[]) {
+    const path = join(dir, entry);
+    if (statSync(path).isFile()) files[entry] = readFileSync(path).toString('base64');
+  }
+  return files;
+}
+
+/** Rewrites DIR/manifest.json as if another version of the tool had made it. */
+function madeByOtherVersion(dir: string): void {
+  const manifestPath = join(dir, 'manifest.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  writeFileSync(manifestPath, JSON.stringify({ ...manifest, tool_version: '0.0.1-other', git_commit: null }));
+}
+
+describe('resuming across versions of the tool', () => {
+  it('--resume refuses a directory whose finished tasks another version made (exit 2, nothing changed); --allow-mixed-versions resumes and records both, and merge then refuses the mixed shard unless allowed', () => {
+    const dir = tempDir();
+    const specPath = writeSpec(dir, 'spec.json', { ...sweepSpec(), fixed: { ...(sweepSpec().fixed as object), epochs: 20 } });
+    const shard = (i: number) => join(dir, `s${i}`);
+    for (const i of [1, 2]) expect(runCli(['run', specPath, '--out', shard(i), '--shard', `${i}/2`, '--quiet']).code).toBe(0);
+    madeByOtherVersion(shard(1));
+    const before = snapshot(shard(1));
+
+    const refused = runCli(['run', specPath, '--out', shard(1), '--shard', '1/2', '--resume', '--quiet']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/finished tasks were made by neural-shatter 0\.0\.1-other, this is \S+;.*--allow-mixed-versions/);
+    expect(snapshot(shard(1))).toEqual(before);
+
+    const allowed = runCli(['run', specPath, '--out', shard(1), '--shard', '1/2', '--resume', '--allow-mixed-versions', '--quiet']);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(shard(1), 'manifest.json'), 'utf8'));
+    expect(manifest.mixed_versions).toHaveLength(2);
+    expect(manifest.mixed_versions).toContain('0.0.1-other');
+    expect(runCli(['inspect', shard(1)]).stdout).toMatch(/holds results of several versions of the tool: .*0\.0\.1-other/);
+
+    // The mixed shard keeps its record: merge sees two versions although both manifests now name this one.
+    const mixed = runCli(['merge', shard(1), shard(2), '--out', join(dir, 'm')]);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toMatch(/made by different versions of the tool: .*0\.0\.1-other.*--allow-mixed-versions/);
+    expect(existsSync(join(dir, 'm'))).toBe(false);
+    const merged = runCli(['merge', shard(1), shard(2), '--out', join(dir, 'm'), '--allow-mixed-versions']);
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'm', 'manifest.json'), 'utf8')).mixed_versions).toContain('0.0.1-other');
+
+    // A directory of another version without any finished task is resumed (nothing would be mixed).
+    const fresh = join(dir, 'fresh');
+    mkdirSync(fresh);
+    copyFileSync(join(shard(2), 'manifest.json'), join(fresh, 'manifest.json'));
+    madeByOtherVersion(fresh);
+    const resumed = runCli(['run', specPath, '--out', fresh, '--shard', '2/2', '--resume', '--quiet']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(fresh, 'manifest.json'), 'utf8')).mixed_versions).toBeUndefined();
+    expect(tablesOf(fresh)).toEqual(tablesOf(shard(2)));
+  }, 60_000);
 });
 
 describe('merge refuses what it cannot combine', () => {

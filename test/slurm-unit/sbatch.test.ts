@@ -21,6 +21,7 @@ import {
   slurmCommand,
   type Output,
 } from '../../src/slurm/index.js';
+import { expandSpec, validateSpec } from '../../src/spec/index.js';
 import { runCli, tempDir, tinySpec, writeSpec } from '../helpers/cli.js';
 
 /** A spec of `seeds` tasks (tinySpec has 2 zip members x seeds). */
@@ -330,6 +331,21 @@ describe('submission', () => {
     withFakeSlurm('', () => slurmCommand({ specPath, out: dir, shards: 2, submit: true }, collector()));
     rmSync(sbatchRecord, { force: true });
     expect(() => withFakeSlurm('7\n100\n', () => resubmitCommand(dir, false, collector()))).toThrow(/jobs 100 of an earlier submission are still pending or running/);
+    expect(recordedCalls(sbatchRecord)).toHaveLength(0);
+  });
+
+  it('refuses to resubmit unfinished shards whose finished tasks another version of the tool made, naming them', () => {
+    rmSync(sbatchRecord, { force: true });
+    const dir = join(root, 'versions');
+    withFakeSlurm('', () => slurmCommand({ specPath, out: dir, shards: 2, submit: false }, collector()));
+    // Shard 1 run with every task failing (unfinished for --retry-failed), then marked as made by another version.
+    const faults = Object.fromEntries(expandSpec(validateSpec(specWithTasks(8))).map((task) => [task.id, 'throw']));
+    const shardOut = join(dir, 'shards', '1');
+    const run = runCli(['run', specPath, '--shard', '1/2', '--out', shardOut, '--quiet'], { env: { NEURAL_SHATTER_TEST_FAULTS: JSON.stringify(faults) } });
+    expect(run.code, run.stderr).toBe(1);
+    const manifestPath = join(shardOut, 'manifest.json');
+    writeFileSync(manifestPath, JSON.stringify({ ...JSON.parse(readFileSync(manifestPath, 'utf8')), tool_version: '0.0.1-other', git_commit: null }));
+    expect(() => withFakeSlurm('', () => resubmitCommand(dir, true, collector()))).toThrow(/another version of the tool[\s\S]*shard 1 \(array element 1[\s\S]*made by 0\.0\.1-other/);
     expect(recordedCalls(sbatchRecord)).toHaveLength(0);
   });
 
