@@ -67,7 +67,7 @@ function parser(argv: string[], setExit: (code: number) => void): Argv {
           .option('yes', { type: 'boolean', default: false, describe: `allow grids of more than 20,000 tasks` })
           .option('dry-run', { type: 'boolean', default: false, describe: 'print the task count, grid axes and estimated cost; write nothing' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
-          .option('allow-mixed-versions', { type: 'boolean', default: false, describe: 'with --resume: continue a directory whose finished tasks another version of the tool made' }),
+          .option('allow-mixed-versions', { type: 'boolean', default: false, describe: 'with --resume: add tasks to a directory whose finished tasks another version of the tool made' }),
       async (args) => {
         const code = await runSweep({
           specPath: requireString('spec', args.spec),

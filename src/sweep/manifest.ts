@@ -89,6 +89,12 @@ export function versionsHeld(manifest: Manifest): string[] {
   return manifest.mixed_versions ?? [versionLabel(manifest)];
 }
 
+/** The provenance fields of a manifest (what provenance() gives for the process that wrote it). */
+export function provenanceOf(manifest: Manifest): ReturnType<typeof provenance> {
+  const { tool, tool_version, git_commit, versions, host, cpu, cores } = manifest;
+  return { tool, tool_version, git_commit, versions, host, cpu, cores };
+}
+
 /** Provenance of this process: tool and library versions, git commit, host and CPU. */
 export function provenance(): Pick<Manifest, 'tool' | 'tool_version' | 'git_commit' | 'versions' | 'host' | 'cpu' | 'cores'> {
   return {

@@ -16,7 +16,7 @@ import {
   type Spec,
   type Task,
 } from '../spec/index.js';
-import { provenance, versionLabel, versionsHeld, writeManifest, type Manifest, type SessionRecord } from './manifest.js';
+import { provenance, provenanceOf, versionLabel, versionsHeld, writeManifest, type Manifest, type SessionRecord } from './manifest.js';
 import { acquireLock, checkOutputDir, ensureWritableDir, UsageError } from './output-dir.js';
 import { TaskTimeoutError, TrainingPool } from './pool.js';
 import { Progress } from './progress.js';
@@ -100,33 +100,55 @@ export async function runSweep(options: RunOptions): Promise<number> {
     return 0;
   }
   const previous = checkOutputDir(options.out, hash, shardLabel, options.resume);
-  const held = previous ? await versionsOfFinished(options.out, previous, options.allowMixedVersions) : [];
+  const committed = previous ? (await import('../io/index.js')).scanCommitted(options.out) : new Map<string, { status: TaskStatus; error: string | null }>();
+  const todo = tasksToRun(selected, committed, options.retryFailed);
+  const versions = previous ? resumeVersions(options.out, previous, committed.size, todo.length, options.allowMixedVersions) : { mixed: null, keepProvenance: false };
   ensureWritableDir(options.out);
   const releaseLock = acquireLock(options.out);
   try {
-    return await runInDirectory(options, spec, raw, hash, all.length, selected, shardLabel, previous, held);
+    return await runInDirectory(options, spec, raw, hash, all.length, selected, shardLabel, previous, todo, versions);
   } finally {
     releaseLock();
   }
 }
 
+/** The selected tasks a directory does not hold yet (with retryFailed, also its failed and timed-out ones), costliest first. */
+function tasksToRun(selected: Task[], committed: Map<string, { status: TaskStatus; error: string | null }>, retryFailed: boolean): Task[] {
+  const rerun = (status: TaskStatus) => retryFailed && (status === 'failed' || status === 'timeout');
+  return selected
+    .filter((task) => {
+      const found = committed.get(task.id);
+      return found === undefined || rerun(found.status);
+    })
+    .sort((a, b) => estimateTaskCost(b.config) - estimateTaskCost(a.config) || a.index - b.index);
+}
+
+/** What a resume records of the versions of the tool behind a directory's results. */
+interface ResumeVersions {
+  /** mixed_versions for the manifest: every version whose results it will hold, when more than one. */
+  mixed: string[] | null;
+  /** Nothing runs and another version made the results: the manifest keeps that version's provenance. */
+  keepProvenance: boolean;
+}
+
 /**
- * The versions of the tool that made the finished tasks of a directory being resumed (none when it
- * holds no finished task). Refuses, writing nothing, when one is not this version, unless allowed:
- * kernels may change the last bits of results between versions, so the tables would no longer be
- * those of one version (DESIGN.md, Invariants: determinism).
+ * Refuses, before anything is written, to resume a directory whose `finished` tasks another
+ * version of the tool made when `toRun` tasks would join them, unless allowed: kernels may change
+ * the last bits of results between versions, so the tables would no longer be those of one version
+ * (DESIGN.md, Invariants: determinism). A resume with nothing to run mixes nothing.
  */
-async function versionsOfFinished(dir: string, previous: Manifest, allowed: boolean): Promise<string[]> {
-  const done = (await import('../io/index.js')).scanCommitted(dir).size;
-  if (done === 0) return [];
+function resumeVersions(dir: string, previous: Manifest, finished: number, toRun: number, allowed: boolean): ResumeVersions {
+  if (finished === 0) return { mixed: null, keepProvenance: false };
   const current = versionLabel(provenance());
-  const others = versionsHeld(previous).filter((version) => version !== current);
-  if (others.length > 0 && !allowed) {
+  const held = versionsHeld(previous);
+  const others = held.filter((version) => version !== current);
+  if (others.length === 0 || toRun === 0) return { mixed: previous.mixed_versions ?? null, keepProvenance: others.length > 0 };
+  if (!allowed) {
     throw new UsageError(
-      `--out ${dir}: its ${done} finished tasks were made by neural-shatter ${others.join(' and ')}, this is ${current}; results may differ in the last bits between versions, so resuming would mix them in one table. Pass --allow-mixed-versions to resume anyway (the manifest records both), or choose another --out`,
+      `--out ${dir}: its ${finished} finished tasks were made by neural-shatter ${others.join(' and ')}, this is ${current}; results may differ in the last bits between versions, so running its ${toRun} missing tasks here would mix them in one table. Pass --allow-mixed-versions to resume anyway (the manifest records both), or choose another --out`,
     );
   }
-  return versionsHeld(previous);
+  return { mixed: [...new Set([...held, current])].sort(), keepProvenance: false };
 }
 
 async function runInDirectory(
@@ -138,22 +160,15 @@ async function runInDirectory(
   selected: Task[],
   shardLabel: string | null,
   previous: Manifest | null,
-  held: string[],
+  todo: Task[],
+  versions: ResumeVersions,
 ): Promise<number> {
   const dir = options.out;
   const tables = tableOptions(spec);
-  const committed = previous ? (await import('../io/index.js')).scanCommitted(dir) : new Map<string, { status: TaskStatus; error: string | null }>();
-  const rerun = (status: TaskStatus) => options.retryFailed && (status === 'failed' || status === 'timeout');
-  const todo = selected
-    .filter((task) => {
-      const found = committed.get(task.id);
-      return found === undefined || rerun(found.status);
-    })
-    .sort((a, b) => estimateTaskCost(b.config) - estimateTaskCost(a.config) || a.index - b.index);
 
   const session: SessionRecord = { started: new Date().toISOString(), ended: null, workers: options.workers, tasks_run: 0, exit: null };
   const manifest: Manifest = {
-    ...provenance(),
+    ...(versions.keepProvenance && previous ? provenanceOf(previous) : provenance()),
     spec: raw,
     spec_name: spec.name,
     spec_hash: hash,
@@ -166,8 +181,7 @@ async function runInDirectory(
     sessions: [...(previous?.sessions ?? []), session],
   };
   // Finished tasks of other versions kept (--allow-mixed-versions): the manifest says so for good.
-  const versions = [...new Set([...held, versionLabel(provenance())])].sort();
-  if (versions.length > 1) manifest.mixed_versions = versions;
+  if (versions.mixed) manifest.mixed_versions = versions.mixed;
   // Signals are handled from before the first write: a stop at any moment is a clean stop.
   let stopSignal: 'SIGINT' | 'SIGTERM' | null = null;
   let pool: TrainingPool | null = null;

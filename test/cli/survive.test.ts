@@ -271,20 +271,29 @@ function madeByOtherVersion(dir: string): void {
 }
 
 describe('resuming across versions of the tool', () => {
-  it('--resume refuses a directory whose finished tasks another version made (exit 2, nothing changed); --allow-mixed-versions resumes and records both, and merge then refuses the mixed shard unless allowed', () => {
+  it('--resume refuses to add tasks to a directory whose finished tasks another version made (exit 2, nothing changed); --allow-mixed-versions goes on and records both, and merge then counts the shard as mixed', () => {
     const dir = tempDir();
-    const specPath = writeSpec(dir, 'spec.json', { ...sweepSpec(), fixed: { ...(sweepSpec().fixed as object), epochs: 20 } });
+    const spec = { ...sweepSpec(), fixed: { ...(sweepSpec().fixed as object), epochs: 20 } };
+    const specPath = writeSpec(dir, 'spec.json', spec);
     const shard = (i: number) => join(dir, `s${i}`);
-    for (const i of [1, 2]) expect(runCli(['run', specPath, '--out', shard(i), '--shard', `${i}/2`, '--quiet']).code).toBe(0);
+    // Shard 1 with every task failing (injected), so that --retry-failed has tasks to run.
+    const faults = Object.fromEntries(expandSpec(validateSpec(spec)).map((task) => [task.id, 'throw']));
+    expect(runCli(['run', specPath, '--out', shard(1), '--shard', '1/2', '--quiet'], { env: { NEURAL_SHATTER_TEST_FAULTS: JSON.stringify(faults) } }).code).toBe(1);
+    expect(runCli(['run', specPath, '--out', shard(2), '--shard', '2/2', '--quiet']).code).toBe(0);
     madeByOtherVersion(shard(1));
-    const before = snapshot(shard(1));
 
-    const refused = runCli(['run', specPath, '--out', shard(1), '--shard', '1/2', '--resume', '--quiet']);
+    // Nothing to run: nothing is mixed, and the manifest keeps the version that made the results.
+    const nothing = runCli(['run', specPath, '--out', shard(1), '--shard', '1/2', '--resume', '--quiet']);
+    expect(nothing.code, nothing.stderr).toBe(1); // its failed tasks are still failed
+    const kept = JSON.parse(readFileSync(join(shard(1), 'manifest.json'), 'utf8'));
+    expect([kept.tool_version, kept.mixed_versions]).toEqual(['0.0.1-other', undefined]);
+    const before = snapshot(shard(1));
+    const refused = runCli(['run', specPath, '--out', shard(1), '--shard', '1/2', '--resume', '--retry-failed', '--quiet']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/finished tasks were made by neural-shatter 0\.0\.1-other, this is \S+;.*--allow-mixed-versions/);
     expect(snapshot(shard(1))).toEqual(before);
 
-    const allowed = runCli(['run', specPath, '--out', shard(1), '--shard', '1/2', '--resume', '--allow-mixed-versions', '--quiet']);
+    const allowed = runCli(['run', specPath, '--out', shard(1), '--shard', '1/2', '--resume', '--retry-failed', '--allow-mixed-versions', '--quiet']);
     expect(allowed.code, allowed.stderr).toBe(0);
     const manifest = JSON.parse(readFileSync(join(shard(1), 'manifest.json'), 'utf8'));
     expect(manifest.mixed_versions).toHaveLength(2);
