@@ -42,6 +42,11 @@ let pairIndex: usize = 0; // i32, K x n
 let pairPhi: usize = 0; // f64, K x n
 let zPacked: usize = 0; // i32, K: the layout of neuron k's row of pairPhi (0 or 1, above)
 let liveCount: usize = 0; // i32, K
+// i32, K: the slot of pairIndex and pairPhi where neuron k's list starts: k*n after a full pass;
+// for the skipping pass's candidate lists, k*listStride in a compact area after the K x n slots.
+// (Rows n slots apart put every neuron's list start in the same few cache sets, 4 KB apart for
+// n = 512, and a shattered epoch's lists were evicted between its forward and backward passes.)
+let listSlot: usize = 0;
 let bOffset: i32 = 0;
 let vOffset: i32 = 0;
 let betaOffset: i32 = 0;
@@ -141,9 +146,11 @@ export function setup(
 // values too cost more than the backward pass's gathering them for the listed pairs.
 let packIndexTable: usize = 0; // 16 x 16 bytes: patterns for the i32 lanes of a 4-bit mask
 
-/** Writes the swizzle patterns into the 256 bytes at `tablesPtr`; zPacked (K i32) at zPackedPtr. */
-export function setupPacking(tablesPtr: usize, zPackedPtr: usize): void {
+/** Writes the swizzle patterns into the 256 bytes at `tablesPtr`; zPacked and listSlot (K i32 each) at their pointers. */
+export function setupPacking(tablesPtr: usize, zPackedPtr: usize, listSlotPtr: usize): void {
   zPacked = zPackedPtr;
+  listSlot = listSlotPtr;
+  for (let k = 0; k < width; k++) store<i32>(listSlot + (<usize>k << 2), k * n);
   packIndexTable = tablesPtr;
   for (let mask = 0; mask < 16; mask++) fillPattern(packIndexTable + (<usize>mask << 4), mask, 4);
 }
@@ -297,9 +304,11 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
   }
   store<i32>(liveCount + (<usize>k << 2), deadK ? n - (liveK - slotK) : liveK - slotK);
   store<i32>(zPacked + (<usize>k << 2), 0);
+  store<i32>(listSlot + (<usize>k << 2), slotK);
   if (two) {
     store<i32>(liveCount + (<usize>(k + 1) << 2), deadL ? n - (liveL - slotL) : liveL - slotL);
     store<i32>(zPacked + (<usize>(k + 1) << 2), 0);
+    store<i32>(listSlot + (<usize>(k + 1) << 2), slotL);
   }
 }
 
@@ -528,8 +537,8 @@ function listSums(k: i32, weights: usize, scale: f64, rowPtr: usize): void {
 /** listSums for either layout of pairPhi (`packed` and `unit`, scale == 1, are constants where this is inlined). */
 @inline function listSumsOf(k: i32, weights: usize, scale: f64, rowPtr: usize, packed: bool, unit: bool): void {
   const scaleVec = f64x2.splat(scale);
-  const slot0 = k * n;
-  const zRow = pairPhi + (<usize>slot0 << 3);
+  const slot0 = i32At(listSlot, k);
+  const zRow = pairPhi + (<usize>(k * n) << 3);
   const live = listCount(k);
   const rowBytes = <usize>d << 3;
   for (let j = 0; j < d; j++) store<f64>(rowPtr + (<usize>j << 3), 0.0);
@@ -793,7 +802,7 @@ function residualSumsAndPacking(): void {
       setF64(hvpT, k, residualTotal - listSumT);
     } else setF64(hvpT, k, listSumT);
     if (i32At(zPacked, k) == 1) continue;
-    const slot0 = k * n;
+    const slot0 = i32At(listSlot, k);
     const live = listCount(k);
     for (let a = 0; a < live; a++) setF64(pairPhi, slot0 + a, f64At(pairPhi, slot0 + i32At(pairIndex, slot0 + a)));
     store<i32>(zPacked + (<usize>k << 2), 1);
@@ -884,7 +893,7 @@ function neuronJvp(k: i32, vec: usize): void {
   const sign: f64 = i32At(listDead, k) ? -1 : 1;
   const dvk = sign * f64At(vec, vOffset + k);
   const vk = sign * f64At(params, vOffset + k);
-  const slot0 = k * n;
+  const slot0 = i32At(listSlot, k);
   const end = slot0 + listCount(k);
   const rowBytes = <usize>d << 3;
   const dw = vec + (<usize>(k * d) << 3);
@@ -1230,7 +1239,9 @@ function evaluateCandidates(k: i32): i32 {
   const signVec = f64x2.splat(side ? -1 : 1);
   const vkVec = f64x2.splat(f64At(params, vOffset + k));
   const bk = f64At(params, bOffset + k);
-  const slot0 = k * n;
+  // Packed in the compact area (listSlot): a candidate list holds fewer than listStride pairs.
+  const slot0 = width * n + k * listStride;
+  store<i32>(listSlot + (<usize>k << 2), slot0);
   const list = candidates + (<usize>(k * listStride) << 2);
   const wPtr = params + (<usize>(k * d) << 3);
   const rowBytes = <usize>d << 3;

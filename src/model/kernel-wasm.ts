@@ -14,7 +14,9 @@ import { networkLayout } from './layout.js';
  *   params, grad, vec, out      P = K(d+2)+1 doubles each (layout.ts); vec/out carry HVPs
  *   x (n x d row-major), xT (d x n), y, prediction, residualWeight, jvpWeight (n each)
  *   pairIndex (K x n int32), pairPhi (K x n doubles: z in one of two layouts per neuron, see
- *   assembly/kernel.ts), liveCount (K int32), packing patterns (256 bytes), zPacked (K int32)
+ *   assembly/kernel.ts), each with K x (capacity + 8) more slots with skipping (the compact area
+ *   of candidate lists), liveCount (K int32), packing patterns (256 bytes), zPacked and listSlot
+ *   (K int32 each)
  *   hvpS (K x d), hvpT (K): the HVP's residual sums of the current state (assembly/kernel.ts)
  *   listDead (K int32), the pair lists' totals (4 x d): which neurons list their dead points;
  *   a second buffer of n predictions (the full pass writes f there, then the two swap)
@@ -70,7 +72,7 @@ interface KernelExports {
     dormant: number,
   ): void;
   skipDataLoaded(): void;
-  setupPacking(tables: number, zPacked: number): void;
+  setupPacking(tables: number, zPacked: number, listSlot: number): void;
   staticDataEnd(): number;
   gradientNormSquared(size: number): number;
   descend(size: number, eta: number, scale: number, weightDecay: number): void;
@@ -157,8 +159,11 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   const predictionAt = reserve(n, 8);
   const residualWeightAt = reserve(n, 8);
   const jvpWeightAt = reserve(n, 8);
-  const pairIndexAt = reserve(width * n, 4);
-  const pairPhiAt = reserve(width * n, 8);
+  // With skipping, each neuron also has capacity + 8 slots of a compact area for its candidate list.
+  const pairSlots = width * n + (skipping ? width * (candidateCapacity(n, d) + 8) : 0);
+  const pairIndexAt = reserve(pairSlots, 4);
+  const pairPhiAt = reserve(pairSlots, 8);
+  const listSlotAt = reserve(width, 4);
   const liveCountAt = reserve(width, 4);
   const packTablesAt = reserve(256, 1);
   const zPackedAt = reserve(width, 4);
@@ -221,7 +226,7 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   wasm.setup(d, n, width, paramsAt, gradAt, xAt, xTAt, yAt, predictionAt, residualWeightAt, jvpWeightAt, pairIndexAt, pairPhiAt, liveCountAt);
   wasm.setupHvp(hvpSAt, hvpTAt);
   wasm.setupLists(listDeadAt, listTotalsAt, predictionSpareAt);
-  wasm.setupPacking(packTablesAt, zPackedAt);
+  wasm.setupPacking(packTablesAt, zPackedAt, listSlotAt);
   if (skipping) wasm.setupSkip(...skipAt);
   if (gelu) wasm.setupGelu(...geluAt);
 
