@@ -43,10 +43,13 @@ let pairPhi: usize = 0; // f64, K x n
 let zPacked: usize = 0; // i32, K: the layout of neuron k's row of pairPhi (0 or 1, above)
 let liveCount: usize = 0; // i32, K
 // i32, K: the slot of pairIndex and pairPhi where neuron k's list starts: k*n after a full pass;
-// for the skipping pass's candidate lists, k*listStride in a compact area after the K x n slots.
-// (Rows n slots apart put every neuron's list start in the same few cache sets, 4 KB apart for
-// n = 512, and a shattered epoch's lists were evicted between its forward and backward passes.)
+// the skipping pass packs its candidate lists one after another, in the order of k, into a
+// compact area after the K x n slots, filled anew each epoch. (Rows n slots apart put every
+// neuron's list start in the same few cache sets, 4 KB apart for n = 512, and a shattered epoch's
+// lists were evicted between its forward and backward passes.)
 let listSlot: usize = 0;
+/** Where the next candidate list goes in the compact area (the skipping pass fills it anew each epoch). */
+let areaEnd: i32 = 0;
 let bOffset: i32 = 0;
 let vOffset: i32 = 0;
 let betaOffset: i32 = 0;
@@ -1239,8 +1242,8 @@ function evaluateCandidates(k: i32): i32 {
   const signVec = f64x2.splat(side ? -1 : 1);
   const vkVec = f64x2.splat(f64At(params, vOffset + k));
   const bk = f64At(params, bOffset + k);
-  // Packed in the compact area (listSlot): a candidate list holds fewer than listStride pairs.
-  const slot0 = width * n + k * listStride;
+  // Packed in the compact area (listSlot), right after the list packed there before it.
+  const slot0 = areaEnd;
   store<i32>(listSlot + (<usize>k << 2), slot0);
   const list = candidates + (<usize>(k * listStride) << 2);
   const wPtr = params + (<usize>(k * d) << 3);
@@ -1352,6 +1355,7 @@ function evaluateCandidates(k: i32): i32 {
   }
   pairsEvaluated += <f64>count;
   const listed = end - slot0;
+  areaEnd = end;
   store<i32>(zPacked + (<usize>k << 2), 1);
   setF64(wasted, k, f64At(wasted, k) + <f64>(count - listed));
   return side ? n - listed : listed;
@@ -1430,6 +1434,7 @@ function forwardSkipRelu(): void {
   for (let i = 0; i < n; i++) setF64(prediction, i, beta);
   epoch += 1;
   dormantNow = 0;
+  areaEnd = width * n;
   for (let k = 0; k < width; k++) {
     if (i32At(dormant, k)) {
       // A dead neuron (no weight decay): while its parameters equal the anchor, the branch below

@@ -15,7 +15,7 @@ import { networkLayout } from './layout.js';
  *   x (n x d row-major), xT (d x n), y, prediction, residualWeight, jvpWeight (n each)
  *   pairIndex (K x n int32), pairPhi (K x n doubles: z in one of two layouts per neuron, see
  *   assembly/kernel.ts), each with K x (capacity + 8) more slots with skipping (the compact area
- *   of candidate lists), liveCount (K int32), packing patterns (256 bytes), zPacked and listSlot
+ *   the candidate lists are packed into), liveCount (K int32), packing patterns (256 bytes), zPacked and listSlot
  *   (K int32 each)
  *   hvpS (K x d), hvpT (K): the HVP's residual sums of the current state (assembly/kernel.ts)
  *   listDead (K int32), the pair lists' totals (4 x d): which neurons list their dead points;
@@ -159,7 +159,8 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   const predictionAt = reserve(n, 8);
   const residualWeightAt = reserve(n, 8);
   const jvpWeightAt = reserve(n, 8);
-  // With skipping, each neuron also has capacity + 8 slots of a compact area for its candidate list.
+  // With skipping, a compact area for the candidate lists (at most capacity per neuron, and a
+  // vector store's overrun past the last).
   const pairSlots = width * n + (skipping ? width * (candidateCapacity(n, d) + 8) : 0);
   const pairIndexAt = reserve(pairSlots, 4);
   const pairPhiAt = reserve(pairSlots, 8);
