@@ -1238,127 +1238,117 @@ function evaluateCandidates(k: i32): i32 {
 @inline function evaluateCandidatesOf(k: i32, copied: bool): i32 {
   const count = i32At(candidateCount, k);
   const side = i32At(listDead, k);
-  const flip = side * 15;
-  const signVec = f64x2.splat(side ? -1 : 1);
-  const vkVec = f64x2.splat(f64At(params, vOffset + k));
   const bk = f64At(params, bOffset + k);
   // Packed in the compact area (listSlot), right after the list packed there before it.
   const slot0 = areaEnd;
   store<i32>(listSlot + (<usize>k << 2), slot0);
   const list = candidates + (<usize>(k * listStride) << 2);
-  const wPtr = params + (<usize>(k * d) << 3);
-  const rowBytes = <usize>d << 3;
-  let column = copied ? candidateX + (<usize>(k * capacity * d) << 3) : 0;
+  const column = copied ? candidateX + (<usize>(k * capacity * d) << 3) : 0;
   let end = slot0;
-  for (let c = 0; c < count; c += 8) {
-    const points0 = v128.load(list + (<usize>c << 2));
-    const points1 = v128.load(list + (<usize>c << 2), 16);
-    let z0 = f64x2.splat(bk);
-    let z1 = z0;
-    let z2 = z0;
-    let z3 = z0;
-    if (copied) {
-      for (let j = 0; j < d; j++) {
-        const w = v128.load_splat<f64>(wPtr + (<usize>j << 3));
-        z0 = f64x2.add(z0, f64x2.mul(w, v128.load(column)));
-        z1 = f64x2.add(z1, f64x2.mul(w, v128.load(column, 16)));
-        z2 = f64x2.add(z2, f64x2.mul(w, v128.load(column, 32)));
-        z3 = f64x2.add(z3, f64x2.mul(w, v128.load(column, 48)));
-        column += 64;
-      }
-    } else if (count - c <= 4) {
-      // A last block of at most four: z0 and z1 only.
-      const p0 = x + <usize>i32x4.extract_lane(points0, 0) * rowBytes;
-      const p1 = x + <usize>i32x4.extract_lane(points0, 1) * rowBytes;
-      const p2 = x + <usize>i32x4.extract_lane(points0, 2) * rowBytes;
-      const p3 = x + <usize>i32x4.extract_lane(points0, 3) * rowBytes;
-      let j = 0;
-      for (; j + 2 <= d; j += 2) {
-        const offset = <usize>j << 3;
-        const wa = v128.load_splat<f64>(wPtr + offset);
-        const wb = v128.load_splat<f64>(wPtr + offset + 8);
-        const r0 = v128.load(p0 + offset);
-        const r1 = v128.load(p1 + offset);
-        const r2 = v128.load(p2 + offset);
-        const r3 = v128.load(p3 + offset);
-        z0 = f64x2.add(z0, f64x2.mul(wa, v128.shuffle<f64>(r0, r1, 0, 2)));
-        z1 = f64x2.add(z1, f64x2.mul(wa, v128.shuffle<f64>(r2, r3, 0, 2)));
-        z0 = f64x2.add(z0, f64x2.mul(wb, v128.shuffle<f64>(r0, r1, 1, 3)));
-        z1 = f64x2.add(z1, f64x2.mul(wb, v128.shuffle<f64>(r2, r3, 1, 3)));
-      }
-      if (j < d) {
-        const offset = <usize>j << 3;
-        const w = v128.load_splat<f64>(wPtr + offset);
-        z0 = f64x2.add(z0, f64x2.mul(w, f64x2.replace_lane(v128.load_splat<f64>(p0 + offset), 1, load<f64>(p1 + offset))));
-        z1 = f64x2.add(z1, f64x2.mul(w, f64x2.replace_lane(v128.load_splat<f64>(p2 + offset), 1, load<f64>(p3 + offset))));
-      }
-    } else {
-      // Lanes past the count read the rows of stale list entries (valid points) and are ignored.
-      const p0 = x + <usize>i32x4.extract_lane(points0, 0) * rowBytes;
-      const p1 = x + <usize>i32x4.extract_lane(points0, 1) * rowBytes;
-      const p2 = x + <usize>i32x4.extract_lane(points0, 2) * rowBytes;
-      const p3 = x + <usize>i32x4.extract_lane(points0, 3) * rowBytes;
-      const p4 = x + <usize>i32x4.extract_lane(points1, 0) * rowBytes;
-      const p5 = x + <usize>i32x4.extract_lane(points1, 1) * rowBytes;
-      const p6 = x + <usize>i32x4.extract_lane(points1, 2) * rowBytes;
-      const p7 = x + <usize>i32x4.extract_lane(points1, 3) * rowBytes;
-      let j = 0;
-      for (; j + 2 <= d; j += 2) {
-        const offset = <usize>j << 3;
-        const wa = v128.load_splat<f64>(wPtr + offset);
-        const wb = v128.load_splat<f64>(wPtr + offset + 8);
-        const r0 = v128.load(p0 + offset);
-        const r1 = v128.load(p1 + offset);
-        const r2 = v128.load(p2 + offset);
-        const r3 = v128.load(p3 + offset);
-        const r4 = v128.load(p4 + offset);
-        const r5 = v128.load(p5 + offset);
-        const r6 = v128.load(p6 + offset);
-        const r7 = v128.load(p7 + offset);
-        z0 = f64x2.add(z0, f64x2.mul(wa, v128.shuffle<f64>(r0, r1, 0, 2)));
-        z1 = f64x2.add(z1, f64x2.mul(wa, v128.shuffle<f64>(r2, r3, 0, 2)));
-        z2 = f64x2.add(z2, f64x2.mul(wa, v128.shuffle<f64>(r4, r5, 0, 2)));
-        z3 = f64x2.add(z3, f64x2.mul(wa, v128.shuffle<f64>(r6, r7, 0, 2)));
-        z0 = f64x2.add(z0, f64x2.mul(wb, v128.shuffle<f64>(r0, r1, 1, 3)));
-        z1 = f64x2.add(z1, f64x2.mul(wb, v128.shuffle<f64>(r2, r3, 1, 3)));
-        z2 = f64x2.add(z2, f64x2.mul(wb, v128.shuffle<f64>(r4, r5, 1, 3)));
-        z3 = f64x2.add(z3, f64x2.mul(wb, v128.shuffle<f64>(r6, r7, 1, 3)));
-      }
-      if (j < d) {
-        const offset = <usize>j << 3;
-        const w = v128.load_splat<f64>(wPtr + offset);
-        z0 = f64x2.add(z0, f64x2.mul(w, f64x2.replace_lane(v128.load_splat<f64>(p0 + offset), 1, load<f64>(p1 + offset))));
-        z1 = f64x2.add(z1, f64x2.mul(w, f64x2.replace_lane(v128.load_splat<f64>(p2 + offset), 1, load<f64>(p3 + offset))));
-        z2 = f64x2.add(z2, f64x2.mul(w, f64x2.replace_lane(v128.load_splat<f64>(p4 + offset), 1, load<f64>(p5 + offset))));
-        z3 = f64x2.add(z3, f64x2.mul(w, f64x2.replace_lane(v128.load_splat<f64>(p6 + offset), 1, load<f64>(p7 + offset))));
-      }
-    }
-    const valid = count - c;
-    if (valid >= 8) {
-      addTwoTerms(points0, 0, z0, vkVec, signVec);
-      addTwoTerms(points0, 2, z1, vkVec, signVec);
-      addTwoTerms(points1, 0, z2, vkVec, signVec);
-      addTwoTerms(points1, 2, z3, vkVec, signVec);
-      end = packEight(end, points0, points1, z0, z1, z2, z3, flip, true);
-    } else {
-      // The last, partial block: lanes past the count are padding.
-      const vk = f64At(params, vOffset + k);
-      for (let l = 0; l < valid; l++) {
-        const i = i32At(list, c + l);
-        const z = laneOf(z0, z1, z2, z3, l);
-        setF64(pairPhi, end, z);
-        store<i32>(pairIndex + (<usize>end << 2), i);
-        setF64(prediction, i, addTermOne(f64At(prediction, i), vk, z, side ? -1 : 1));
-        end += <i32>(z > 0) ^ side;
-      }
-    }
-  }
+  let c = 0;
+  // Blocks of eight; with gathered inputs a last block of at most four computes half of them.
+  for (; count - c > 4; c += 8) end = candidateBlock(k, list, c, count, end, column, bk, side, copied, true);
+  if (c < count) end = candidateBlock(k, list, c, count, end, column, bk, side, copied, copied);
   pairsEvaluated += <f64>count;
   const listed = end - slot0;
   areaEnd = end;
   store<i32>(zPacked + (<usize>k << 2), 1);
   setF64(wasted, k, f64At(wasted, k) + <f64>(count - listed));
   return side ? n - listed : listed;
+}
+
+/**
+ * The block of neuron k's candidates from c (of `count`): z of its eight points (`wide`), or of its
+ * first four only; their terms added to f and the listed ones packed at `end`. Returns the new end.
+ * `copied` and `wide` are constants where this is inlined, so each use compiles to its own loop.
+ */
+@inline function candidateBlock(k: i32, list: usize, c: i32, count: i32, end: i32, column: usize, bk: f64, side: i32, copied: bool, wide: bool): i32 {
+  const wPtr = params + (<usize>(k * d) << 3);
+  const points0 = v128.load(list + (<usize>c << 2));
+  const points1 = v128.load(list + (<usize>c << 2), 16);
+  let z0 = f64x2.splat(bk);
+  let z1 = z0;
+  let z2 = z0;
+  let z3 = z0;
+  if (copied) {
+    let block = column + (<usize>(c * d) << 3);
+    for (let j = 0; j < d; j++) {
+      const w = v128.load_splat<f64>(wPtr + (<usize>j << 3));
+      z0 = f64x2.add(z0, f64x2.mul(w, v128.load(block)));
+      z1 = f64x2.add(z1, f64x2.mul(w, v128.load(block, 16)));
+      z2 = f64x2.add(z2, f64x2.mul(w, v128.load(block, 32)));
+      z3 = f64x2.add(z3, f64x2.mul(w, v128.load(block, 48)));
+      block += 64;
+    }
+  } else {
+    // Eight input rows read two coordinates at a time and transposed (the same z). Lanes past
+    // the count read the rows of stale list entries (valid points) and are ignored.
+    const rowBytes = <usize>d << 3;
+    const p0 = x + <usize>i32x4.extract_lane(points0, 0) * rowBytes;
+    const p1 = x + <usize>i32x4.extract_lane(points0, 1) * rowBytes;
+    const p2 = x + <usize>i32x4.extract_lane(points0, 2) * rowBytes;
+    const p3 = x + <usize>i32x4.extract_lane(points0, 3) * rowBytes;
+    const p4 = wide ? x + <usize>i32x4.extract_lane(points1, 0) * rowBytes : 0;
+    const p5 = wide ? x + <usize>i32x4.extract_lane(points1, 1) * rowBytes : 0;
+    const p6 = wide ? x + <usize>i32x4.extract_lane(points1, 2) * rowBytes : 0;
+    const p7 = wide ? x + <usize>i32x4.extract_lane(points1, 3) * rowBytes : 0;
+    let j = 0;
+    for (; j + 2 <= d; j += 2) {
+      const offset = <usize>j << 3;
+      const wa = v128.load_splat<f64>(wPtr + offset);
+      const wb = v128.load_splat<f64>(wPtr + offset + 8);
+      const r0 = v128.load(p0 + offset);
+      const r1 = v128.load(p1 + offset);
+      const r2 = v128.load(p2 + offset);
+      const r3 = v128.load(p3 + offset);
+      // Each vector takes coordinate j, then j + 1.
+      z0 = f64x2.add(z0, f64x2.mul(wa, v128.shuffle<f64>(r0, r1, 0, 2)));
+      z1 = f64x2.add(z1, f64x2.mul(wa, v128.shuffle<f64>(r2, r3, 0, 2)));
+      z0 = f64x2.add(z0, f64x2.mul(wb, v128.shuffle<f64>(r0, r1, 1, 3)));
+      z1 = f64x2.add(z1, f64x2.mul(wb, v128.shuffle<f64>(r2, r3, 1, 3)));
+      if (wide) {
+        const r4 = v128.load(p4 + offset);
+        const r5 = v128.load(p5 + offset);
+        const r6 = v128.load(p6 + offset);
+        const r7 = v128.load(p7 + offset);
+        z2 = f64x2.add(z2, f64x2.mul(wa, v128.shuffle<f64>(r4, r5, 0, 2)));
+        z3 = f64x2.add(z3, f64x2.mul(wa, v128.shuffle<f64>(r6, r7, 0, 2)));
+        z2 = f64x2.add(z2, f64x2.mul(wb, v128.shuffle<f64>(r4, r5, 1, 3)));
+        z3 = f64x2.add(z3, f64x2.mul(wb, v128.shuffle<f64>(r6, r7, 1, 3)));
+      }
+    }
+    if (j < d) {
+      const offset = <usize>j << 3;
+      const w = v128.load_splat<f64>(wPtr + offset);
+      z0 = f64x2.add(z0, f64x2.mul(w, f64x2.replace_lane(v128.load_splat<f64>(p0 + offset), 1, load<f64>(p1 + offset))));
+      z1 = f64x2.add(z1, f64x2.mul(w, f64x2.replace_lane(v128.load_splat<f64>(p2 + offset), 1, load<f64>(p3 + offset))));
+      if (wide) {
+        z2 = f64x2.add(z2, f64x2.mul(w, f64x2.replace_lane(v128.load_splat<f64>(p4 + offset), 1, load<f64>(p5 + offset))));
+        z3 = f64x2.add(z3, f64x2.mul(w, f64x2.replace_lane(v128.load_splat<f64>(p6 + offset), 1, load<f64>(p7 + offset))));
+      }
+    }
+  }
+  const valid = count - c;
+  if (valid >= 8) {
+    const signVec = f64x2.splat(side ? -1 : 1);
+    const vkVec = f64x2.splat(f64At(params, vOffset + k));
+    addTwoTerms(points0, 0, z0, vkVec, signVec);
+    addTwoTerms(points0, 2, z1, vkVec, signVec);
+    addTwoTerms(points1, 0, z2, vkVec, signVec);
+    addTwoTerms(points1, 2, z3, vkVec, signVec);
+    return packEight(end, points0, points1, z0, z1, z2, z3, side * 15, true);
+  }
+  // The last, partial block: lanes past the count are padding.
+  const vk = f64At(params, vOffset + k);
+  for (let l = 0; l < valid; l++) {
+    const i = i32At(list, c + l);
+    const z = laneOf(z0, z1, z2, z3, l);
+    setF64(pairPhi, end, z);
+    store<i32>(pairIndex + (<usize>end << 2), i);
+    setF64(prediction, i, addTermOne(f64At(prediction, i), vk, z, side ? -1 : 1));
+    end += <i32>(z > 0) ^ side;
+  }
+  return end;
 }
 
 /** Lane l (0 to 7) of the eight values in z0..z3. */
