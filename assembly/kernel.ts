@@ -48,7 +48,7 @@ let liveCount: usize = 0; // i32, K
 // neuron's list start in the same few cache sets, 4 KB apart for n = 512, and a shattered epoch's
 // lists were evicted between its forward and backward passes.)
 let listSlot: usize = 0;
-/** Where the next candidate list goes in the compact area (the skipping pass fills it anew each epoch). */
+/** Where the next candidate list goes in the compact area (filled anew each skipping pass). */
 let areaEnd: i32 = 0;
 let bOffset: i32 = 0;
 let vOffset: i32 = 0;
@@ -149,7 +149,10 @@ export function setup(
 // values too cost more than the backward pass's gathering them for the listed pairs.
 let packIndexTable: usize = 0; // 16 x 16 bytes: patterns for the i32 lanes of a 4-bit mask
 
-/** Writes the swizzle patterns into the 256 bytes at `tablesPtr`; zPacked and listSlot (K i32 each) at their pointers. */
+/**
+ * Writes the swizzle patterns into the 256 bytes at `tablesPtr`; zPacked and listSlot (K i32 each)
+ * at their pointers.
+ */
 export function setupPacking(tablesPtr: usize, zPackedPtr: usize, listSlotPtr: usize): void {
   zPacked = zPackedPtr;
   listSlot = listSlotPtr;
@@ -601,7 +604,7 @@ function neuronGradient(k: i32, out: usize): void {
   }
 }
 
-/** Neuron k's gradient when it has no live point (an empty live list): +0 everywhere, as neuronGradient gives. */
+/** Neuron k's gradient with no live point (an empty live list): +0 everywhere, as neuronGradient gives. */
 function zeroGradient(k: i32, out: usize): void {
   const rowPtr = out + (<usize>(k * d) << 3);
   for (let j = 0; j < d; j++) store<f64>(rowPtr + (<usize>j << 3), 0.0);
@@ -741,7 +744,7 @@ export function descend(size: i32, eta: f64, scale: f64, weightDecay: f64): void
   descendRange(0, size, eta, scale, weightDecay);
 }
 
-/** descend over params_p for p in [from, to), two entries per vector (elementwise: the same bits as one at a time). */
+/** descend over params_p for p in [from, to), two entries per vector (the same bits as one at a time). */
 @inline function descendRange(from: i32, to: i32, eta: f64, scale: f64, weightDecay: f64): void {
   const etaVec = f64x2.splat(eta);
   const scaleVec = f64x2.splat(scale);
@@ -757,7 +760,7 @@ export function descend(size: i32, eta: f64, scale: f64, weightDecay: f64): void
   }
 }
 
-/** descend without weight decay over every neuron but the dormant ones with an empty list, and beta. */
+/** descend without weight decay over beta and every neuron but the dormant ones with an empty list. */
 function descendAwake(eta: f64, scale: f64): void {
   for (let k = 0; k < width; k++) {
     if (i32At(dormant, k) && i32At(liveCount, k) == 0) continue;
@@ -1014,7 +1017,8 @@ let candidates: usize = 0; // i32, K x listStride: candidate points, ascending
 /** Slots per neuron in `candidates`: capacity and a spare block (reevaluate writes one past the end). */
 let listStride: i32 = 0;
 let inputsCopied: usize = 0; // i32, K: 1 once candidateX holds the inputs of the neuron's current candidates
-let candidateX: usize = 0; // f64, K x capacity x d: their inputs, block b of 8 at b 8d, coordinate j at + 8j (0: gathered instead)
+// f64, K x capacity x d: their inputs, block b of 8 at b 8d, coordinate j at + 8j (0: gathered instead)
+let candidateX: usize = 0;
 let candidateCount: usize = 0; // i32, K
 let reach: usize = 0; // f64, K: the margin up to which the points are candidates
 let firstMargin: usize = 0; // f64, K: the smallest margin of any point at the anchor
@@ -1023,7 +1027,7 @@ let backoff: usize = 0; // f64, K: how many epochs the next switch to the full p
 // i32, K: 1 once the neuron's empty live list was certified at its anchor's bound, 2 once that held
 // again in a later epoch (forwardSkipRelu), so that its last gradient is already zeros.
 let dormant: usize = 0;
-/** Neurons dormant in the last skipping pass (descend goes neuron by neuron only when there are some). */
+/** Neurons dormant in the last skipping pass (descend goes neuron by neuron only if there are some). */
 let dormantNow: i32 = 0;
 let epoch: f64 = 0;
 

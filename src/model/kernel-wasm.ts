@@ -14,9 +14,9 @@ import { networkLayout } from './layout.js';
  *   params, grad, vec, out      P = K(d+2)+1 doubles each (layout.ts); vec/out carry HVPs
  *   x (n x d row-major), xT (d x n), y, prediction, residualWeight, jvpWeight (n each)
  *   pairIndex (K x n int32), pairPhi (K x n doubles: z in one of two layouts per neuron, see
- *   assembly/kernel.ts), each with K x (capacity + 8) more slots with skipping (the compact area
- *   the candidate lists are packed into), liveCount (K int32), packing patterns (256 bytes), zPacked and listSlot
- *   (K int32 each)
+ *   assembly/kernel.ts), each with K x (capacity + 8) more slots with skipping (the compact
+ *   area the candidate lists are packed into); liveCount, zPacked and listSlot (K int32 each);
+ *   packing patterns (256 bytes)
  *   hvpS (K x d), hvpT (K): the HVP's residual sums of the current state (assembly/kernel.ts)
  *   listDead (K int32), the pair lists' totals (4 x d): which neurons list their dead points;
  *   a second buffer of n predictions (the full pass writes f there, then the two swap)
@@ -159,9 +159,10 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   const predictionAt = reserve(n, 8);
   const residualWeightAt = reserve(n, 8);
   const jvpWeightAt = reserve(n, 8);
+  const capacity = candidateCapacity(n, d);
   // With skipping, a compact area for the candidate lists (at most capacity per neuron, and a
   // vector store's overrun past the last).
-  const pairSlots = width * n + (skipping ? width * (candidateCapacity(n, d) + 8) : 0);
+  const pairSlots = width * n + (skipping ? width * (capacity + 8) : 0);
   const pairIndexAt = reserve(pairSlots, 4);
   const pairPhiAt = reserve(pairSlots, 8);
   const listSlotAt = reserve(width, 4);
@@ -178,7 +179,6 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   const predictOutAt = reserve(gelu ? 0 : PREDICT_CHUNK, 8);
   // Skipping state (kernel-skip.ts; assembly/kernel.ts), reserved only when asked for.
   const skipWidth = skipping ? width : 0;
-  const capacity = candidateCapacity(n, d);
   const copyCandidates = d <= CANDIDATE_COPY_MAX_D;
   const skipAt = [
     capacity,
