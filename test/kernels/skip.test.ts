@@ -141,6 +141,15 @@ describe.each(Object.keys(SKIPPING) as Array<keyof typeof SKIPPING>)('%s (certif
     expectSameState(dense, skip);
   });
 
+  it('stays exact when weight decay is switched on and off between calls (dormant neurons shrink with the rest, then settle again)', () => {
+    const { dense, skip } = kernels(shatteredState());
+    runSideBySide(dense, skip, E1, 300);
+    runSideBySide(dense, skip, { ...E1, weightDecay: 0.01 }, 100);
+    runSideBySide(dense, skip, E1, 300);
+    runSideBySide(dense, skip, { ...E1, eta: 0.5, clip: 1e-3 }, 100);
+    expectSameState(dense, skip);
+  });
+
   it('stays exact when the caller replaces the parameters between epochs', () => {
     const state = shatteredState();
     const { dense, skip } = kernels(state);
