@@ -222,10 +222,13 @@ export function resubmitCommand(target: string, retryFailed: boolean, output: Ou
   const unfinished = states.filter((state) => !shardFinished(state, retryFailed));
   // `shatter run --resume` refuses a shard whose finished tasks another version made: say so now.
   const current = versionLabel(provenance());
-  const otherVersion = unfinished.filter((state) => state.done + state.failed > 0 && versionsHeld(readManifest(state.dir)!).some((version) => version !== current));
+  const otherVersion = unfinished
+    .filter((state) => state.done + state.failed > 0)
+    .map((state) => ({ state, versions: versionsHeld(readManifest(state.dir)!) }))
+    .filter(({ versions }) => versions.some((version) => version !== current));
   if (otherVersion.length > 0) {
     throw new UsageError(
-      `${dir}: unfinished shards hold tasks made by another version of the tool than this one (${current}), and resuming would mix versions in one table:\n  ${otherVersion.map((state) => `${describeShard(state)}, made by ${versionsHeld(readManifest(state.dir)!).join(' and ')}`).join('\n  ')}\nresubmit with the version that made them, or run the spec afresh into another directory`,
+      `${dir}: unfinished shards hold tasks made by another version of the tool than this one (${current}), and resuming would mix versions in one table:\n  ${otherVersion.map(({ state, versions }) => `${describeShard(state)}, made by ${versions.join(' and ')}`).join('\n  ')}\nresubmit with the version that made them, or run the spec afresh into another directory`,
     );
   }
   const merged = readManifest(dir) !== null;
