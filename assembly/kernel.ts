@@ -980,7 +980,7 @@ function neuronHvpBackward(k: i32, vec: usize, out: usize): void {
 // ---------------------------------------------------------------------------------------------
 // Exact work-skipping. The certificate and the slack are those of src/model/kernel-skip.ts (see
 // its header): since ||x_i|| <= R, z_ki moves by at most delta_k = R ||w_k - w0_k|| + |b_k - b0_k|
-// from its value at the anchor (w0_k, b0_k), the parameters at the neuron's last full evaluation.
+// from its value at the anchor (w0_k, b0_k), the parameters at the neuron's last re-anchoring.
 // A neuron lists its live points, or its dead ones when live on more than half ("Pair lists"
 // above). At the anchor, the points with margin m_i up to a reach (twice the displacement of the
 // interval that just ended) become its candidates, in ascending i, m_i being how far z_ki is from
@@ -992,8 +992,10 @@ function neuronHvpBackward(k: i32, vec: usize, out: usize): void {
 // evaluates the candidates with the dense pass's vectorised loop over those inputs (the same
 // operations in the same order, so the same z), packing the listed ones in ascending i as the
 // dense pass does: the lists come out the same. Past the reach, or once the unlisted candidates it
-// evaluated since its anchor add up to more than WASTE_BUDGET n, the neuron is evaluated in full
-// again and re-anchored. A neuron whose list is longer than `capacity`, or with more candidates
+// evaluated since its anchor add up to more than WASTE_BUDGET n, the neuron is re-anchored: from
+// its wide list (the points within WIDE_FACTOR times the reach at its last full evaluation) while
+// that provably holds every point within the new reach (subAnchor), else by a full evaluation
+// (reevaluate). A neuron whose list is longer than `capacity`, or with more candidates
 // than that (it moves fast), takes the vectorised full pass instead (two such neighbours share the
 // dense two-neuron pass) and keeps no candidates: for `backoff` epochs, doubled each time this
 // happens and halved at each regular re-evaluation. A neuron whose smallest margin at the anchor
@@ -1027,6 +1029,20 @@ let backoff: usize = 0; // f64, K: how many epochs the next switch to the full p
 // i32, K: 1 once the neuron's empty live list was certified at its anchor's bound, 2 once that held
 // again in a later epoch (forwardSkipRelu), so that its last gradient is already zeros.
 let dormant: usize = 0;
+// The wide list: at each full evaluation with a finite reach, the points with margin <= WIDE_FACTOR
+// times that reach, ascending i (at most wideCapacity of them, else none: wideCount -1), and the
+// parameters of that evaluation (the full anchor). Every other point's margin then exceeds the wide
+// reach less the displacement since the full anchor, so a later re-anchoring whose reach stays
+// below that evaluates only the wide list's points (subAnchor) instead of all n.
+const WIDE_FACTOR: f64 = 4;
+let wideCapacity: i32 = 0;
+let wideList: usize = 0; // i32, K x (wideCapacity + 8)
+let wideCount: usize = 0; // i32, K: the wide list's length, -1 when there is none
+let wideReach: usize = 0; // f64, K
+let fullW: usize = 0; // f64, K x d: the full anchor
+let fullB: usize = 0; // f64, K
+let fullWNorm: usize = 0; // f64, K: ||w|| there
+
 /** Neurons dormant in the last skipping pass (descend goes neuron by neuron only if there are some). */
 let dormantNow: i32 = 0;
 let epoch: f64 = 0;
@@ -1048,7 +1064,21 @@ export function setupSkip(
   denseUntilPtr: usize,
   backoffPtr: usize,
   dormantPtr: usize,
+  wideCapacityIn: i32,
+  wideListPtr: usize,
+  wideCountPtr: usize,
+  wideReachPtr: usize,
+  fullWPtr: usize,
+  fullBPtr: usize,
+  fullWNormPtr: usize,
 ): void {
+  wideCapacity = wideCapacityIn;
+  wideList = wideListPtr;
+  wideCount = wideCountPtr;
+  wideReach = wideReachPtr;
+  fullW = fullWPtr;
+  fullB = fullBPtr;
+  fullWNorm = fullWNormPtr;
   capacity = capacityIn;
   listStride = capacityIn + 8;
   inputsCopied = inputsCopiedPtr;
@@ -1085,6 +1115,7 @@ export function skipDataLoaded(): void {
   for (let k = 0; k < width; k++) {
     store<i32>(anchored + (<usize>k << 2), 0);
     store<i32>(dormant + (<usize>k << 2), 0);
+    store<i32>(wideCount + (<usize>k << 2), -1);
     setF64(denseUntil, k, epoch + 2);
     setF64(backoff, k, 1);
   }
@@ -1131,16 +1162,19 @@ function rowTimesInputs(weights: usize, row: i32, bias: f64, out: usize): void {
  * with margin <= reachNow (how far z is from leaving the side the neuron does not list: -z for a
  * live list, z for a dead list) become the candidates, in ascending i, inputs copied; with more
  * than `capacity` of them the neuron takes full passes for a while instead and stays unanchored.
+ * Those with margin <= WIDE_FACTOR reachNow become the wide list, with this anchor as the full one.
  * Returns the live count.
  */
 function reevaluate(k: i32, reachNow: f64): i32 {
   store<i32>(dormant + (<usize>k << 2), 0);
+  store<i32>(wideCount + (<usize>k << 2), -1);
   forwardNeuron(k);
   const live = i32At(liveCount, k);
   const sign: f64 = i32At(listDead, k) ? 1 : -1;
   const slot0 = k * n;
   const zRow = pairPhi + (<usize>slot0 << 3);
   const list = candidates + (<usize>(k * listStride) << 2);
+  const wide = wideList + (<usize>(k * (wideCapacity + 8)) << 2);
   pairsEvaluated += <f64>n;
   setAnchor(k);
   if (reachNow == 0) {
@@ -1150,23 +1184,31 @@ function reevaluate(k: i32, reachNow: f64): i32 {
     setF64(reach, k, 0);
     return live;
   }
-  // Branch-free: every point is written at the list's end, which advances past the candidates;
-  // the end stops at capacity (the list has one spare slot there).
+  // Branch-free: every point is written at the lists' ends, which advance past their points; the
+  // ends stop at capacity (each list has a spare slot there).
+  const wideReachNow = WIDE_FACTOR * reachNow;
   let count = 0;
+  let wideNow = 0;
   let smallest = Infinity;
   for (let i = 0; i < n; i++) {
     const margin = sign * f64At(zRow, i);
     smallest = Math.min(smallest, margin);
     store<i32>(list + (<usize>min(count, capacity) << 2), i);
     count += <i32>(margin <= reachNow);
+    store<i32>(wide + (<usize>min(wideNow, wideCapacity) << 2), i);
+    wideNow += <i32>(margin <= wideReachNow);
   }
   if (count > capacity) {
-    // It moves too fast for a list: full passes for a while, longer each time it happens.
-    const h = f64At(backoff, k);
-    setF64(denseUntil, k, epoch + h);
-    setF64(backoff, k, Math.min(1024, 2 * h));
-    store<i32>(anchored + (<usize>k << 2), 0);
+    toDenseMode(k);
     return live;
+  }
+  if (wideNow <= wideCapacity) {
+    store<i32>(wideCount + (<usize>k << 2), wideNow);
+    setF64(wideReach, k, wideReachNow);
+    const wRow = k * d;
+    for (let j = 0; j < d; j++) setF64(fullW, wRow + j, f64At(anchorW, wRow + j));
+    setF64(fullB, k, f64At(anchorB, k));
+    setF64(fullWNorm, k, f64At(anchorWNorm, k));
   }
   store<i32>(candidateCount + (<usize>k << 2), count);
   // Their inputs are copied when first evaluated (a neuron may be re-anchored before that).
@@ -1175,6 +1217,62 @@ function reevaluate(k: i32, reachNow: f64): i32 {
   setF64(firstMargin, k, smallest);
   return live;
 }
+
+/** Neuron k moves too fast for a list: full passes for a while, longer each time it happens. */
+function toDenseMode(k: i32): void {
+  const h = f64At(backoff, k);
+  setF64(denseUntil, k, epoch + h);
+  setF64(backoff, k, Math.min(1024, 2 * h));
+  store<i32>(anchored + (<usize>k << 2), 0);
+}
+
+/**
+ * Re-anchors neuron k with candidates up to margin reachNow: from its wide list when every point
+ * off that list provably has a larger margin now, else by a full evaluation (reevaluate).
+ */
+function reanchor(k: i32, reachNow: f64): i32 {
+  if (i32At(wideCount, k) >= 0) {
+    // Off the wide list, margin > wideReach at the full anchor, so > wideReach - bound now; the
+    // factor takes the subtraction's rounding (far inside the bound's own slack) off it.
+    const outside = (f64At(wideReach, k) - boundFrom(k, fullW, fullB, fullWNorm, 0)) * (1 - 1e-12);
+    if (reachNow <= outside) return subAnchor(k, reachNow, outside);
+  }
+  return reevaluate(k, reachNow);
+}
+
+/**
+ * Re-anchors neuron k from its wide list: its points evaluated as candidates are (their terms
+ * added to f, the listed ones packed at the neuron's own row, k n), those with margin <= reachNow
+ * become the candidates, and the smallest margin is the least of theirs and `outside` (a lower
+ * bound on every other point's). The side cannot change: the list is shorter than n/2.
+ */
+function subAnchor(k: i32, reachNow: f64, outside: f64): i32 {
+  const list = candidates + (<usize>(k * listStride) << 2);
+  selectList = list;
+  selectCount = 0;
+  selectReach = reachNow;
+  selectSmallest = outside;
+  const wide = wideList + (<usize>(k * (wideCapacity + 8)) << 2);
+  const listed = evaluateListOf(k, wide, i32At(wideCount, k), k * n, false, true);
+  const live = i32At(listDead, k) ? n - listed : listed;
+  setAnchor(k);
+  if (selectCount > capacity) {
+    // As in reevaluate: too many candidates, so full passes for a while.
+    toDenseMode(k);
+    return live;
+  }
+  store<i32>(candidateCount + (<usize>k << 2), selectCount);
+  store<i32>(inputsCopied + (<usize>k << 2), 0);
+  setF64(reach, k, reachNow);
+  setF64(firstMargin, k, selectSmallest);
+  return live;
+}
+
+/** Where subAnchor's evaluation (candidateBlock with `select`) lists the new candidates. */
+let selectList: usize = 0;
+let selectCount: i32 = 0;
+let selectReach: f64 = 0;
+let selectSmallest: f64 = 0;
 
 /** The anchor of neuron k: its parameters now, and the certificate's slack at zero displacement. */
 function setAnchor(k: i32): void {
@@ -1227,38 +1325,41 @@ function copyCandidateInputs(k: i32): void {
  * n/2 live points and a dead list with more than n/2.
  */
 function evaluateCandidates(k: i32): i32 {
+  const list = candidates + (<usize>(k * listStride) << 2);
+  const count = i32At(candidateCount, k);
+  // Packed in the compact area (listSlot), right after the list packed there before it.
+  let listed: i32;
   if (candidateX != 0) {
     if (!i32At(inputsCopied, k)) copyCandidateInputs(k);
-    return evaluateCandidatesOf(k, true);
+    listed = evaluateListOf(k, list, count, areaEnd, true, false);
+  } else {
+    listed = evaluateListOf(k, list, count, areaEnd, false, false);
   }
-  return evaluateCandidatesOf(k, false);
+  areaEnd += listed;
+  setF64(wasted, k, f64At(wasted, k) + <f64>(count - listed));
+  return i32At(listDead, k) ? n - listed : listed;
 }
 
 /**
- * evaluateCandidates over the candidates' copied inputs (`copied`: kernel-wasm.ts reserves
- * candidateX for small d), or over the rows of x, eight rows gathered and transposed two
- * coordinates at a time (the same z: the same operations in the same order).
+ * The `count` points of neuron k's `list` (ascending i) evaluated as candidates, their listed ones
+ * packed from slot0 (listSlot): over the candidates' copied inputs (`copied`: kernel-wasm.ts
+ * reserves candidateX for small d), or over the rows of x, eight rows gathered and transposed two
+ * coordinates at a time (the same z: the same operations in the same order); with `select`,
+ * subAnchor's selection of new candidates too. Returns the number packed.
  */
-@inline function evaluateCandidatesOf(k: i32, copied: bool): i32 {
-  const count = i32At(candidateCount, k);
+@inline function evaluateListOf(k: i32, list: usize, count: i32, slot0: i32, copied: bool, select: bool): i32 {
   const side = i32At(listDead, k);
   const bk = f64At(params, bOffset + k);
-  // Packed in the compact area (listSlot), right after the list packed there before it.
-  const slot0 = areaEnd;
   store<i32>(listSlot + (<usize>k << 2), slot0);
-  const list = candidates + (<usize>(k * listStride) << 2);
   const column = copied ? candidateX + (<usize>(k * capacity * d) << 3) : 0;
   let end = slot0;
   let c = 0;
   // Blocks of eight; with gathered inputs a last block of at most four computes half of them.
-  for (; count - c > 4; c += 8) end = candidateBlock(k, list, c, count, end, column, bk, side, copied, true);
-  if (c < count) end = candidateBlock(k, list, c, count, end, column, bk, side, copied, copied);
+  for (; count - c > 4; c += 8) end = candidateBlock(k, list, c, count, end, column, bk, side, copied, true, select);
+  if (c < count) end = candidateBlock(k, list, c, count, end, column, bk, side, copied, copied, select);
   pairsEvaluated += <f64>count;
-  const listed = end - slot0;
-  areaEnd = end;
   store<i32>(zPacked + (<usize>k << 2), 1);
-  setF64(wasted, k, f64At(wasted, k) + <f64>(count - listed));
-  return side ? n - listed : listed;
+  return end - slot0;
 }
 
 /**
@@ -1266,7 +1367,7 @@ function evaluateCandidates(k: i32): i32 {
  * first four only; their terms added to f and the listed ones packed at `end`. Returns the new end.
  * `copied` and `wide` are constants where this is inlined, so each use compiles to its own loop.
  */
-@inline function candidateBlock(k: i32, list: usize, c: i32, count: i32, end: i32, column: usize, bk: f64, side: i32, copied: bool, wide: bool): i32 {
+@inline function candidateBlock(k: i32, list: usize, c: i32, count: i32, end: i32, column: usize, bk: f64, side: i32, copied: bool, wide: bool, select: bool): i32 {
   const wPtr = params + (<usize>(k * d) << 3);
   const points0 = v128.load(list + (<usize>c << 2));
   const points1 = v128.load(list + (<usize>c << 2), 16);
@@ -1333,6 +1434,7 @@ function evaluateCandidates(k: i32): i32 {
     }
   }
   const valid = count - c;
+  if (select) selectLanes(list, c, min(valid, 8), z0, z1, z2, z3, side);
   if (valid >= 8) {
     const signVec = f64x2.splat(side ? -1 : 1);
     const vkVec = f64x2.splat(f64At(params, vOffset + k));
@@ -1353,6 +1455,17 @@ function evaluateCandidates(k: i32): i32 {
     end += <i32>(z > 0) ^ side;
   }
   return end;
+}
+
+/** subAnchor's new candidates among the block's first `lanes` points: margin <= selectReach. */
+@inline function selectLanes(list: usize, c: i32, lanes: i32, z0: v128, z1: v128, z2: v128, z3: v128, side: i32): void {
+  const sign: f64 = side ? 1 : -1;
+  for (let l = 0; l < lanes; l++) {
+    const margin = sign * laneOf(z0, z1, z2, z3, l);
+    selectSmallest = Math.min(selectSmallest, margin);
+    store<i32>(selectList + (<usize>min(selectCount, capacity) << 2), i32At(list, c + l));
+    selectCount += <i32>(margin <= selectReach);
+  }
 }
 
 /** Lane l (0 to 7) of the eight values in z0..z3. */
@@ -1388,10 +1501,18 @@ function evaluateCandidates(k: i32): i32 {
  * anchor's (a dead neuron without weight decay never moves) gets the slack kept from the anchor.
  */
 function certifiedBound(k: i32): f64 {
+  return boundFrom(k, anchorW, anchorB, anchorWNorm, anchorSlack);
+}
+
+/**
+ * certifiedBound from the anchor in w0Rows, b0s and w0Norms (K x d, K, K): with `stillSlack`
+ * (nonzero), the bound kept there is taken while the parameters equal the anchor's.
+ */
+@inline function boundFrom(k: i32, w0Rows: usize, b0s: usize, w0Norms: usize, stillSlack: usize): f64 {
   const w = params + (<usize>(k * d) << 3);
-  const w0 = anchorW + (<usize>(k * d) << 3);
+  const w0 = w0Rows + (<usize>(k * d) << 3);
   const bk = f64At(params, bOffset + k);
-  const b0 = f64At(anchorB, k);
+  const b0 = f64At(b0s, k);
   let sums = f64x2.splat(0);
   let j = 0;
   for (; j + 2 <= d; j += 2) {
@@ -1405,9 +1526,9 @@ function certifiedBound(k: i32): f64 {
     moveSq += step * step;
   }
   // Every step exactly 0 (or below 1e-160, far inside the slack): the anchor's own bound.
-  if (moveSq == 0 && bk == b0) return f64At(anchorSlack, k);
+  if (stillSlack != 0 && moveSq == 0 && bk == b0) return f64At(stillSlack, k);
   const move = Math.sqrt(moveSq);
-  const w0Norm = f64At(anchorWNorm, k);
+  const w0Norm = f64At(w0Norms, k);
   const displacement = (radius * move + Math.abs(bk - b0)) * (1 + 1e-9);
   return displacement + boundSlack(bk, b0, w0Norm + move, w0Norm);
 }
@@ -1471,7 +1592,7 @@ function forwardSkipRelu(): void {
       } else if (overBudget || limit > f64At(reach, k)) {
         if (overBudget) setF64(backoff, k, Math.max(1, f64At(backoff, k) / 2));
         // List as far as twice the displacement of the interval that just ended.
-        live = reevaluate(k, 2 * limit);
+        live = reanchor(k, 2 * limit);
       } else if (limit < f64At(firstMargin, k)) {
         // Every point certified off the listed side: an empty list, nothing to add to f.
         const side = i32At(listDead, k);

@@ -39,7 +39,9 @@ import { createPairKernel, listNeuron, preActivations, type ReluForward, type Re
  * the last evaluation, and the candidate list (K x n int32, count per neuron).
  *
  * The WebAssembly twin (wasm-skip, assembly/kernel.ts) uses the same certificate and slack but
- * chooses thresholds differently (twice the displacement of the last interval), evaluates the
+ * chooses thresholds differently (twice the displacement of the last interval), re-anchors from a
+ * wider list drawn at the last full evaluation while that is certified to hold every point within
+ * the new threshold (so a re-anchoring costs tens of points, not n), evaluates the
  * candidates eight at a time with the vectorised loop of the full pass (their inputs copied next
  * to the list for small d, gathered from x above), sends busy neurons to the full pass, and lets
  * a dead neuron whose parameters still equal its anchor's cost only that comparison (dormant):

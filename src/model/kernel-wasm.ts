@@ -70,6 +70,13 @@ interface KernelExports {
     denseUntil: number,
     backoff: number,
     dormant: number,
+    wideCapacity: number,
+    wideList: number,
+    wideCount: number,
+    wideReach: number,
+    fullW: number,
+    fullB: number,
+    fullWNorm: number,
   ): void;
   skipDataLoaded(): void;
   setupPacking(tables: number, zPacked: number, listSlot: number): void;
@@ -160,6 +167,8 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   const residualWeightAt = reserve(n, 8);
   const jvpWeightAt = reserve(n, 8);
   const capacity = candidateCapacity(n, d);
+  // The wide lists' capacity: below n/2, so that a neuron re-anchored from one keeps its side.
+  const wideCapacity = Math.max(0, Math.floor((Math.ceil(n / 2) - 1) / 8) * 8);
   // With skipping, a compact area for the candidate lists (at most capacity per neuron, and a
   // vector store's overrun past the last).
   const pairSlots = width * n + (skipping ? width * (capacity + 8) : 0);
@@ -197,6 +206,13 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
     reserve(skipWidth, 8), // denseUntil
     reserve(skipWidth, 8), // backoff
     reserve(skipWidth, 4), // dormant
+    wideCapacity,
+    reserve(skipWidth * (wideCapacity + 8), 4), // wideList (a spare block each)
+    reserve(skipWidth, 4), // wideCount
+    reserve(skipWidth, 8), // wideReach
+    reserve(skipWidth * d, 8), // fullW
+    reserve(skipWidth, 8), // fullB
+    reserve(skipWidth, 8), // fullWNorm
   ] as const;
 
   // GELU state (assembly/kernel.ts, GELU section), reserved only for GELU networks.

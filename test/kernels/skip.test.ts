@@ -150,6 +150,36 @@ describe.each(Object.keys(SKIPPING) as Array<keyof typeof SKIPPING>)('%s (certif
     expectSameState(dense, skip);
   });
 
+  it('follows a neuron the caller moves back and forth while it drifts (lists drawn long ago go stale; wasm-skip re-anchors from a wide list only while that is certified)', () => {
+    // d = 2, one neuron on the line x_0 = -b: b oscillates by +-0.01 from call to call and drifts
+    // by 0.0003, so the neuron re-anchors now at a small displacement (its unlisted candidates
+    // over budget), now at a large one, and 1200 calls later it fires on points far from those it
+    // fired on at first. The other neurons are dead. (A wasm-skip that forgot the drift since its
+    // wide list was drawn diverges here at call 570.)
+    const [d, n, width] = [2, 256, 4];
+    const { bOffset, vOffset } = createJsKernel({ d, n, width, activation: 'relu' }).layout;
+    const params = new Float64Array(d * width + 2 * width + 1);
+    for (let k = 1; k < width; k++) params[bOffset + k] = -2;
+    params[0] = 1;
+    params.fill(1, vOffset, vOffset + width);
+    const { dense, skip } = kernels(params, 3, [d, n, width]);
+    const counts = [new Int32Array(width), new Int32Array(width)];
+    let firing = 0;
+    for (let call = 0; call < 1200; call++) {
+      const b = -0.8 + (call % 2 === 0 ? 0.01 : -0.01) + 0.0003 * call;
+      dense.params[bOffset] = b;
+      skip.params[bOffset] = b;
+      expect(skip.lossAndGradient(1)).toBe(dense.lossAndGradient(1));
+      expect(Array.from(skip.grad)).toEqual(Array.from(dense.grad));
+      dense.activationCounts(counts[0]);
+      skip.activationCounts(counts[1]);
+      expect(Array.from(counts[1])).toEqual(Array.from(counts[0]));
+      if (call === 0) firing = counts[0][0];
+    }
+    expect(firing).toBeGreaterThan(0);
+    expect(counts[0][0]).toBeGreaterThan(5 * firing);
+  });
+
   it('stays exact when the caller replaces the parameters between epochs', () => {
     const state = shatteredState();
     const { dense, skip } = kernels(state);
@@ -161,4 +191,24 @@ describe.each(Object.keys(SKIPPING) as Array<keyof typeof SKIPPING>)('%s (certif
     runSideBySide(dense, skip, E1, 200);
     expectSameState(dense, skip);
   });
+});
+
+describe('wasm-skip at the size of E1 (d = 10, n = 512, width 2048)', () => {
+  it('bitwise the dense WASM kernel over the first 200 epochs from init, while most neurons re-anchor (their wide lists far longer than their candidate lists may be)', () => {
+    const [d, n, width] = [10, 512, 2048];
+    const data = makeDataset({ ...TRAIN_DEFAULTS, d, n, n_test: 1, data_seed: 1 });
+    const shape = { d, n, width, activation: 'relu' as const };
+    const dense = createWasmKernel(shape);
+    const skip = createWasmKernel(shape, { skipping: true });
+    for (const kernel of [dense, skip]) {
+      kernel.loadData(data.xTrain, data.yTrain);
+      kernel.params.set(initialParameters(7, d, width, 'kaiming_normal'));
+    }
+    for (let done = 0; done < 200; done += 10) {
+      gradientDescent(dense, { ...E1, epochs: 10 });
+      gradientDescent(skip, { ...E1, epochs: 10 });
+      expect(skip.params).toEqual(dense.params);
+    }
+    expect(skip.pairsEvaluated!()).toBeLessThan(dense.pairsEvaluated!() / 2);
+  }, 20_000);
 });
