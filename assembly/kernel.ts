@@ -1389,14 +1389,15 @@ function evaluateCandidates(k: i32): i32 {
     // Eight input rows read two coordinates at a time and transposed (the same z). Lanes past
     // the count read the rows of stale list entries (valid points) and are ignored.
     const rowBytes = <usize>d << 3;
-    const p0 = x + <usize>i32x4.extract_lane(points0, 0) * rowBytes;
-    const p1 = x + <usize>i32x4.extract_lane(points0, 1) * rowBytes;
-    const p2 = x + <usize>i32x4.extract_lane(points0, 2) * rowBytes;
-    const p3 = x + <usize>i32x4.extract_lane(points0, 3) * rowBytes;
-    const p4 = wide ? x + <usize>i32x4.extract_lane(points1, 0) * rowBytes : 0;
-    const p5 = wide ? x + <usize>i32x4.extract_lane(points1, 1) * rowBytes : 0;
-    const p6 = wide ? x + <usize>i32x4.extract_lane(points1, 2) * rowBytes : 0;
-    const p7 = wide ? x + <usize>i32x4.extract_lane(points1, 3) * rowBytes : 0;
+    const at = list + (<usize>c << 2);
+    const p0 = x + <usize>load<i32>(at) * rowBytes;
+    const p1 = x + <usize>load<i32>(at, 4) * rowBytes;
+    const p2 = x + <usize>load<i32>(at, 8) * rowBytes;
+    const p3 = x + <usize>load<i32>(at, 12) * rowBytes;
+    const p4 = wide ? x + <usize>load<i32>(at, 16) * rowBytes : 0;
+    const p5 = wide ? x + <usize>load<i32>(at, 20) * rowBytes : 0;
+    const p6 = wide ? x + <usize>load<i32>(at, 24) * rowBytes : 0;
+    const p7 = wide ? x + <usize>load<i32>(at, 28) * rowBytes : 0;
     let j = 0;
     for (; j + 2 <= d; j += 2) {
       const offset = <usize>j << 3;
@@ -1434,21 +1435,23 @@ function evaluateCandidates(k: i32): i32 {
     }
   }
   const valid = count - c;
-  if (select) selectLanes(list, c, min(valid, 8), z0, z1, z2, z3, side);
+  if (select) selectLanes(list, c, min(valid, 8), z0, z1, z2, z3, side, wide);
   if (valid >= 8) {
     const signVec = f64x2.splat(side ? -1 : 1);
     const vkVec = f64x2.splat(f64At(params, vOffset + k));
-    addTwoTerms(points0, 0, z0, vkVec, signVec);
-    addTwoTerms(points0, 2, z1, vkVec, signVec);
-    addTwoTerms(points1, 0, z2, vkVec, signVec);
-    addTwoTerms(points1, 2, z3, vkVec, signVec);
+    const at = list + (<usize>c << 2);
+    addTwoTerms(load<i32>(at), load<i32>(at, 4), z0, vkVec, signVec);
+    addTwoTerms(load<i32>(at, 8), load<i32>(at, 12), z1, vkVec, signVec);
+    addTwoTerms(load<i32>(at, 16), load<i32>(at, 20), z2, vkVec, signVec);
+    addTwoTerms(load<i32>(at, 24), load<i32>(at, 28), z3, vkVec, signVec);
     return packEight(end, points0, points1, z0, z1, z2, z3, side * 15, true);
   }
   // The last, partial block: lanes past the count are padding.
   const vk = f64At(params, vOffset + k);
+  storeLanes(z0, z1, z2, z3, wide);
   for (let l = 0; l < valid; l++) {
     const i = i32At(list, c + l);
-    const z = laneOf(z0, z1, z2, z3, l);
+    const z = f64At(laneScratch, l);
     setF64(pairPhi, end, z);
     store<i32>(pairIndex + (<usize>end << 2), i);
     setF64(prediction, i, addTermOne(f64At(prediction, i), vk, z, side ? -1 : 1));
@@ -1458,27 +1461,31 @@ function evaluateCandidates(k: i32): i32 {
 }
 
 /** subAnchor's new candidates among the block's first `lanes` points: margin <= selectReach. */
-@inline function selectLanes(list: usize, c: i32, lanes: i32, z0: v128, z1: v128, z2: v128, z3: v128, side: i32): void {
+@inline function selectLanes(list: usize, c: i32, lanes: i32, z0: v128, z1: v128, z2: v128, z3: v128, side: i32, wide: bool): void {
   const sign: f64 = side ? 1 : -1;
+  storeLanes(z0, z1, z2, z3, wide);
   for (let l = 0; l < lanes; l++) {
-    const margin = sign * laneOf(z0, z1, z2, z3, l);
+    const margin = sign * f64At(laneScratch, l);
     selectSmallest = Math.min(selectSmallest, margin);
     store<i32>(selectList + (<usize>min(selectCount, capacity) << 2), i32At(list, c + l));
     selectCount += <i32>(margin <= selectReach);
   }
 }
 
-/** Lane l (0 to 7) of the eight values in z0..z3. */
-@inline function laneOf(z0: v128, z1: v128, z2: v128, z3: v128, l: i32): f64 {
-  const pair = l >> 1;
-  const v = pair == 0 ? z0 : pair == 1 ? z1 : pair == 2 ? z2 : z3;
-  return (l & 1) == 0 ? f64x2.extract_lane(v, 0) : f64x2.extract_lane(v, 1);
+/** Eight lanes of z (four when not `wide`, a constant where inlined), for reading one at a time. */
+const laneScratch: usize = memory.data(64, 16);
+
+@inline function storeLanes(z0: v128, z1: v128, z2: v128, z3: v128, wide: bool): void {
+  v128.store(laneScratch, z0);
+  v128.store(laneScratch, z1, 16);
+  if (wide) {
+    v128.store(laneScratch, z2, 32);
+    v128.store(laneScratch, z3, 48);
+  }
 }
 
-/** For the two points in lanes first, first + 1 of `points`: f_i + v_k relu(s_k z) (addTerm). */
-@inline function addTwoTerms(points: v128, first: u8, z: v128, vk: v128, sign: v128): void {
-  const i0 = first == 0 ? i32x4.extract_lane(points, 0) : i32x4.extract_lane(points, 2);
-  const i1 = first == 0 ? i32x4.extract_lane(points, 1) : i32x4.extract_lane(points, 3);
+/** For the points i0 and i1: f_i + v_k relu(s_k z) (addTerm). */
+@inline function addTwoTerms(i0: i32, i1: i32, z: v128, vk: v128, sign: v128): void {
   const terms = f64x2.mul(vk, reluVec(f64x2.mul(sign, z)));
   setF64(prediction, i0, f64At(prediction, i0) + f64x2.extract_lane(terms, 0));
   setF64(prediction, i1, f64At(prediction, i1) + f64x2.extract_lane(terms, 1));
