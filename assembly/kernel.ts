@@ -1354,9 +1354,14 @@ function evaluateCandidates(k: i32): i32 {
   const column = copied ? candidateX + (<usize>(k * capacity * d) << 3) : 0;
   let end = slot0;
   let c = 0;
-  // Blocks of eight; with gathered inputs a last block of at most four computes half of them.
-  for (; count - c > 4; c += 8) end = candidateBlock(k, list, c, count, end, column, bk, side, copied, true, select);
-  if (c < count) end = candidateBlock(k, list, c, count, end, column, bk, side, copied, copied, select);
+  // Blocks of eight; with gathered inputs the last one computes only as many pairs of points as it has.
+  for (; count - c >= 8; c += 8) end = candidateBlock(k, list, c, count, end, column, bk, side, copied, 8, select);
+  const rest = count - c;
+  if (copied || rest > 6) {
+    if (rest > 0) end = candidateBlock(k, list, c, count, end, column, bk, side, copied, 8, select);
+  } else if (rest > 4) end = candidateBlock(k, list, c, count, end, column, bk, side, false, 6, select);
+  else if (rest > 2) end = candidateBlock(k, list, c, count, end, column, bk, side, false, 4, select);
+  else if (rest > 0) end = candidateBlock(k, list, c, count, end, column, bk, side, false, 2, select);
   pairsEvaluated += <f64>count;
   store<i32>(zPacked + (<usize>k << 2), 1);
   return end - slot0;
@@ -1367,7 +1372,7 @@ function evaluateCandidates(k: i32): i32 {
  * first four only; their terms added to f and the listed ones packed at `end`. Returns the new end.
  * `copied` and `wide` are constants where this is inlined, so each use compiles to its own loop.
  */
-@inline function candidateBlock(k: i32, list: usize, c: i32, count: i32, end: i32, column: usize, bk: f64, side: i32, copied: bool, wide: bool, select: bool): i32 {
+@inline function candidateBlock(k: i32, list: usize, c: i32, count: i32, end: i32, column: usize, bk: f64, side: i32, copied: bool, lanes: i32, select: bool): i32 {
   const wPtr = params + (<usize>(k * d) << 3);
   const points0 = v128.load(list + (<usize>c << 2));
   const points1 = v128.load(list + (<usize>c << 2), 16);
@@ -1392,50 +1397,34 @@ function evaluateCandidates(k: i32): i32 {
     const at = list + (<usize>c << 2);
     const p0 = x + <usize>load<i32>(at) * rowBytes;
     const p1 = x + <usize>load<i32>(at, 4) * rowBytes;
-    const p2 = x + <usize>load<i32>(at, 8) * rowBytes;
-    const p3 = x + <usize>load<i32>(at, 12) * rowBytes;
-    const p4 = wide ? x + <usize>load<i32>(at, 16) * rowBytes : 0;
-    const p5 = wide ? x + <usize>load<i32>(at, 20) * rowBytes : 0;
-    const p6 = wide ? x + <usize>load<i32>(at, 24) * rowBytes : 0;
-    const p7 = wide ? x + <usize>load<i32>(at, 28) * rowBytes : 0;
+    const p2 = lanes > 2 ? x + <usize>load<i32>(at, 8) * rowBytes : 0;
+    const p3 = lanes > 2 ? x + <usize>load<i32>(at, 12) * rowBytes : 0;
+    const p4 = lanes > 4 ? x + <usize>load<i32>(at, 16) * rowBytes : 0;
+    const p5 = lanes > 4 ? x + <usize>load<i32>(at, 20) * rowBytes : 0;
+    const p6 = lanes > 6 ? x + <usize>load<i32>(at, 24) * rowBytes : 0;
+    const p7 = lanes > 6 ? x + <usize>load<i32>(at, 28) * rowBytes : 0;
     let j = 0;
     for (; j + 2 <= d; j += 2) {
       const offset = <usize>j << 3;
       const wa = v128.load_splat<f64>(wPtr + offset);
       const wb = v128.load_splat<f64>(wPtr + offset + 8);
-      const r0 = v128.load(p0 + offset);
-      const r1 = v128.load(p1 + offset);
-      const r2 = v128.load(p2 + offset);
-      const r3 = v128.load(p3 + offset);
       // Each vector takes coordinate j, then j + 1.
-      z0 = f64x2.add(z0, f64x2.mul(wa, v128.shuffle<f64>(r0, r1, 0, 2)));
-      z1 = f64x2.add(z1, f64x2.mul(wa, v128.shuffle<f64>(r2, r3, 0, 2)));
-      z0 = f64x2.add(z0, f64x2.mul(wb, v128.shuffle<f64>(r0, r1, 1, 3)));
-      z1 = f64x2.add(z1, f64x2.mul(wb, v128.shuffle<f64>(r2, r3, 1, 3)));
-      if (wide) {
-        const r4 = v128.load(p4 + offset);
-        const r5 = v128.load(p5 + offset);
-        const r6 = v128.load(p6 + offset);
-        const r7 = v128.load(p7 + offset);
-        z2 = f64x2.add(z2, f64x2.mul(wa, v128.shuffle<f64>(r4, r5, 0, 2)));
-        z3 = f64x2.add(z3, f64x2.mul(wa, v128.shuffle<f64>(r6, r7, 0, 2)));
-        z2 = f64x2.add(z2, f64x2.mul(wb, v128.shuffle<f64>(r4, r5, 1, 3)));
-        z3 = f64x2.add(z3, f64x2.mul(wb, v128.shuffle<f64>(r6, r7, 1, 3)));
-      }
+      z0 = addTwoCoordinates(z0, wa, wb, p0, p1, offset);
+      if (lanes > 2) z1 = addTwoCoordinates(z1, wa, wb, p2, p3, offset);
+      if (lanes > 4) z2 = addTwoCoordinates(z2, wa, wb, p4, p5, offset);
+      if (lanes > 6) z3 = addTwoCoordinates(z3, wa, wb, p6, p7, offset);
     }
     if (j < d) {
       const offset = <usize>j << 3;
       const w = v128.load_splat<f64>(wPtr + offset);
       z0 = f64x2.add(z0, f64x2.mul(w, f64x2.replace_lane(v128.load_splat<f64>(p0 + offset), 1, load<f64>(p1 + offset))));
-      z1 = f64x2.add(z1, f64x2.mul(w, f64x2.replace_lane(v128.load_splat<f64>(p2 + offset), 1, load<f64>(p3 + offset))));
-      if (wide) {
-        z2 = f64x2.add(z2, f64x2.mul(w, f64x2.replace_lane(v128.load_splat<f64>(p4 + offset), 1, load<f64>(p5 + offset))));
-        z3 = f64x2.add(z3, f64x2.mul(w, f64x2.replace_lane(v128.load_splat<f64>(p6 + offset), 1, load<f64>(p7 + offset))));
-      }
+      if (lanes > 2) z1 = f64x2.add(z1, f64x2.mul(w, f64x2.replace_lane(v128.load_splat<f64>(p2 + offset), 1, load<f64>(p3 + offset))));
+      if (lanes > 4) z2 = f64x2.add(z2, f64x2.mul(w, f64x2.replace_lane(v128.load_splat<f64>(p4 + offset), 1, load<f64>(p5 + offset))));
+      if (lanes > 6) z3 = f64x2.add(z3, f64x2.mul(w, f64x2.replace_lane(v128.load_splat<f64>(p6 + offset), 1, load<f64>(p7 + offset))));
     }
   }
   const valid = count - c;
-  if (select) selectLanes(list, c, min(valid, 8), z0, z1, z2, z3, side, wide);
+  if (select) selectLanes(list, c, min(valid, 8), z0, z1, z2, z3, side, lanes);
   if (valid >= 8) {
     const signVec = f64x2.splat(side ? -1 : 1);
     const vkVec = f64x2.splat(f64At(params, vOffset + k));
@@ -1448,7 +1437,7 @@ function evaluateCandidates(k: i32): i32 {
   }
   // The last, partial block: lanes past the count are padding.
   const vk = f64At(params, vOffset + k);
-  storeLanes(z0, z1, z2, z3, wide);
+  storeLanes(z0, z1, z2, z3, lanes);
   for (let l = 0; l < valid; l++) {
     const i = i32At(list, c + l);
     const z = f64At(laneScratch, l);
@@ -1461,10 +1450,10 @@ function evaluateCandidates(k: i32): i32 {
 }
 
 /** subAnchor's new candidates among the block's first `lanes` points: margin <= selectReach. */
-@inline function selectLanes(list: usize, c: i32, lanes: i32, z0: v128, z1: v128, z2: v128, z3: v128, side: i32, wide: bool): void {
+@inline function selectLanes(list: usize, c: i32, count: i32, z0: v128, z1: v128, z2: v128, z3: v128, side: i32, lanes: i32): void {
   const sign: f64 = side ? 1 : -1;
-  storeLanes(z0, z1, z2, z3, wide);
-  for (let l = 0; l < lanes; l++) {
+  storeLanes(z0, z1, z2, z3, lanes);
+  for (let l = 0; l < count; l++) {
     const margin = sign * f64At(laneScratch, l);
     selectSmallest = Math.min(selectSmallest, margin);
     store<i32>(selectList + (<usize>min(selectCount, capacity) << 2), i32At(list, c + l));
@@ -1472,16 +1461,21 @@ function evaluateCandidates(k: i32): i32 {
   }
 }
 
-/** Eight lanes of z (four when not `wide`, a constant where inlined), for reading one at a time. */
+/** The computed lanes of z (2 to 8, a constant where inlined), for reading one at a time. */
 const laneScratch: usize = memory.data(64, 16);
 
-@inline function storeLanes(z0: v128, z1: v128, z2: v128, z3: v128, wide: bool): void {
+@inline function storeLanes(z0: v128, z1: v128, z2: v128, z3: v128, lanes: i32): void {
   v128.store(laneScratch, z0);
-  v128.store(laneScratch, z1, 16);
-  if (wide) {
-    v128.store(laneScratch, z2, 32);
-    v128.store(laneScratch, z3, 48);
-  }
+  if (lanes > 2) v128.store(laneScratch, z1, 16);
+  if (lanes > 4) v128.store(laneScratch, z2, 32);
+  if (lanes > 6) v128.store(laneScratch, z3, 48);
+}
+
+/** z + wa x_j + wb x_j+1 for the two points whose rows are at pa and pb, coordinates j, j + 1 at offset (each lane in that order). */
+@inline function addTwoCoordinates(z: v128, wa: v128, wb: v128, pa: usize, pb: usize, offset: usize): v128 {
+  const ra = v128.load(pa + offset);
+  const rb = v128.load(pb + offset);
+  return f64x2.add(f64x2.add(z, f64x2.mul(wa, v128.shuffle<f64>(ra, rb, 0, 2))), f64x2.mul(wb, v128.shuffle<f64>(ra, rb, 1, 3)));
 }
 
 /** For the points i0 and i1: f_i + v_k relu(s_k z) (addTerm). */
