@@ -760,13 +760,19 @@ export function descend(size: i32, eta: f64, scale: f64, weightDecay: f64): void
   }
 }
 
+/** descendRange for the one entry p, without weight decay (the same operations). */
+@inline function descendOne(p: i32, eta: f64, scale: f64): void {
+  const w = f64At(params, p);
+  setF64(params, p, w - eta * (f64At(grad, p) * scale + 0 * w));
+}
+
 /** descend without weight decay over beta and every neuron but the dormant ones with an empty list. */
 function descendAwake(eta: f64, scale: f64): void {
   for (let k = 0; k < width; k++) {
     if (i32At(dormant, k) && i32At(liveCount, k) == 0) continue;
     descendRange(k * d, k * d + d, eta, scale, 0);
-    descendRange(bOffset + k, bOffset + k + 1, eta, scale, 0);
-    descendRange(vOffset + k, vOffset + k + 1, eta, scale, 0);
+    descendOne(bOffset + k, eta, scale);
+    descendOne(vOffset + k, eta, scale);
   }
   descendRange(betaOffset, betaOffset + 1, eta, scale, 0);
 }
