@@ -39,7 +39,7 @@ import { createPairKernel, listNeuron, preActivations, type ReluForward, type Re
  * the last evaluation, and the candidate list (K x n int32, count per neuron).
  *
  * The WebAssembly twin (wasm-skip, assembly/kernel.ts) uses the same certificate and slack but
- * chooses thresholds differently (twice the displacement of the last interval), re-anchors from a
+ * chooses thresholds differently (1.5 times the displacement of the last interval), re-anchors from a
  * wider list drawn at the last full evaluation while that is certified to hold every point within
  * the new threshold (so a re-anchoring costs tens of points, not n), evaluates the
  * candidates eight at a time with the vectorised loop of the full pass (their inputs copied next

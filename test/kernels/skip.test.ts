@@ -155,7 +155,7 @@ describe.each(Object.keys(SKIPPING) as Array<keyof typeof SKIPPING>)('%s (certif
     // by 0.0003, so the neuron re-anchors now at a small displacement (its unlisted candidates
     // over budget), now at a large one, and 1200 calls later it fires on points far from those it
     // fired on at first. The other neurons are dead. (A wasm-skip that forgot the drift since its
-    // wide list was drawn diverges here at call 570.)
+    // wide list was drawn diverges here at call 826.)
     const [d, n, width] = [2, 256, 4];
     const { bOffset, vOffset } = createJsKernel({ d, n, width, activation: 'relu' }).layout;
     const params = new Float64Array(d * width + 2 * width + 1);
