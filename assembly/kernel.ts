@@ -1255,7 +1255,7 @@ function reanchor(k: i32, reachNow: f64): i32 {
 }
 
 /**
- * Re-anchors neuron k from its wide list: its points evaluated as candidates are (their terms
+ * Re-anchors neuron k from its wide list: its points are evaluated as candidates are (their terms
  * added to f, the listed ones packed at the neuron's own row, k n), those with margin <= reachNow
  * become the candidates, and the smallest margin is the least of theirs and `outside` (a lower
  * bound on every other point's). The side cannot change: the list is shorter than n/2.
@@ -1382,9 +1382,10 @@ function evaluateCandidates(k: i32): i32 {
 }
 
 /**
- * The block of neuron k's candidates from c (of `count`): z of its eight points (`wide`), or of its
- * first four only; their terms added to f and the listed ones packed at `end`. Returns the new end.
- * `copied` and `wide` are constants where this is inlined, so each use compiles to its own loop.
+ * The block of neuron k's candidates from c (of `count`): z of its first `lanes` points (2, 4, 6 or
+ * 8; copied inputs take 8); their terms added to f, the listed ones packed at `end`, and with
+ * `select` subAnchor's new candidates listed (selectLanes). Returns the new end. `copied`, `lanes`
+ * and `select` are constants where this is inlined, so each use compiles to its own loop.
  */
 @inline function candidateBlock(k: i32, list: usize, c: i32, count: i32, end: i32, column: usize, bk: f64, side: i32, copied: bool, lanes: i32, select: bool): i32 {
   const wPtr = params + (<usize>(k * d) << 3);
