@@ -89,6 +89,8 @@ interface KernelExports {
 /** Points per predictRelu call (a multiple of 8). */
 const PREDICT_CHUNK = 512;
 const PAGE_BYTES = 65536;
+/** The most pages a (32-bit) WebAssembly memory can have: 4 GiB. */
+const MAX_PAGES = 65536;
 /**
  * Bytes at the bottom of the memory left to the module's static data (the lookup tables of
  * AssemblyScript's Math.exp, used by GELU): buffers start above them. createWasmKernel checks
@@ -111,8 +113,12 @@ const STATIC_BYTES = PAGE_BYTES;
  */
 export function candidateCapacity(n: number, d: number): number {
   const share = Math.ceil(Math.ceil(n / (d > 5 ? 8 : 4)) / 8) * 8;
-  const belowHalf = Math.floor((Math.ceil(n / 2) - 1) / 8) * 8;
-  return Math.min(share, belowHalf);
+  return Math.min(share, belowHalf(n));
+}
+
+/** The largest multiple of 8 below n/2 (0 for n <= 16). */
+function belowHalf(n: number): number {
+  return Math.max(0, Math.floor((Math.ceil(n / 2) - 1) / 8) * 8);
 }
 
 /**
@@ -168,7 +174,7 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   const jvpWeightAt = reserve(n, 8);
   const capacity = candidateCapacity(n, d);
   // The wide lists' capacity: below n/2, so that a neuron re-anchored from one keeps its side.
-  const wideCapacity = Math.max(0, Math.floor((Math.ceil(n / 2) - 1) / 8) * 8);
+  const wideCapacity = belowHalf(n);
   // With skipping, a compact area for the candidate lists (at most capacity per neuron, and a
   // vector store's overrun past the last).
   const pairSlots = width * n + (skipping ? width * (capacity + 8) : 0);
@@ -227,6 +233,12 @@ export function createWasmKernel(shape: KernelShape, options: WasmKernelOptions 
   ] as const;
 
   const pages = Math.max(1, Math.ceil(bytes / PAGE_BYTES));
+  if (pages > MAX_PAGES) {
+    throw new Error(
+      `kernel "${name}" needs ${(bytes / 2 ** 30).toFixed(1)} GiB of WebAssembly memory at (d, n, width) = (${d}, ${n}, ${width}), ` +
+        `above the 4 GiB a WebAssembly memory can hold; kernel "js" has no such limit`,
+    );
+  }
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
   const instance = new WebAssembly.Instance(builtModule('kernel.wasm').module as WebAssembly.Module, {
     env: {

@@ -109,11 +109,16 @@ export function specHash(spec: Spec): string {
   return createHash('sha256').update(canonicalJson(spec)).digest('hex');
 }
 
-/** Bytes of the buffers a task allocates: kernel pair cache and parameters, data and test set. */
+/**
+ * Bytes of the buffers a task allocates: kernel pair cache and parameters, data and test set. Per
+ * ReLU pair, the default kernel's (wasm-skip): its lists and z (12), the compact area and the
+ * candidate lists (about 4 at n/4 candidates), the wide lists (2), and for d <= 3 the candidates'
+ * copied inputs (2d).
+ */
 export function estimateTaskBytes(config: TrainConfig): number {
   const { d, n, width, n_test: nTest } = config;
   const pairs = width * n;
-  const perPair = config.activation === 'gelu' ? 4 + 8 * 4 : 4 + 8 * 2;
+  const perPair = config.activation === 'gelu' ? 4 + 8 * 4 : 4 + 8 * 2 + (d <= 3 ? 2 * d : 0);
   const params = width * (d + 2) + 1;
   return pairs * perPair + params * 8 * 8 + nTest * (d + 3) * 8 + n * (d + 4) * 8;
 }

@@ -51,6 +51,13 @@ describe('the WASM kernel is built and chosen', () => {
     expect(createKernel('js', { d: 2, n: 5, width: 3, activation: 'relu' }).name).toBe('js');
     expect(() => createWasmKernel({ d: 2, n: 5, width: 3, activation: 'gelu' }, { skipping: true })).toThrow(/"wasm-skip" needs activation "relu", not "gelu"/);
   });
+
+  it('a network too large for a WebAssembly memory (4 GiB) is refused by name and size before anything is allocated', () => {
+    const huge = { d: 2, n: 20000, width: 20000, activation: 'relu' as const };
+    expect(() => createKernel('auto', huge)).toThrow(/kernel "wasm-skip" needs \d+\.\d GiB of WebAssembly memory at \(d, n, width\) = \(2, 20000, 20000\), above the 4 GiB .*kernel "js"/);
+    expect(() => createKernel('wasm', huge)).toThrow(/kernel "wasm" needs \d+\.\d GiB/);
+    expect(() => createKernel('wasm', { ...huge, activation: 'gelu' })).toThrow(/kernel "wasm" needs \d+\.\d GiB/);
+  });
 });
 
 describe.each(SHAPES)('WASM vs TypeScript kernel at (d, n, width) = (%i, %i, %i)', (d, n, width) => {
