@@ -17,7 +17,8 @@
  * the two cores are shared. References run pinned with `taskset -c` and one thread (torch:
  * OPENBLAS_NUM_THREADS=1 --threads 1; JAX pinned, which is what makes XLA use one thread); a
  * reference that is not installed is skipped and listed under `skipped` with the reason.
- * Environment: SPEED_REPS (default 3; the shattered figures take at least 7), SPEED_E1_FULL=0 to leave out the whole E1 run.
+ * Environment: SPEED_REPS (default 3; the shattered figures take at least 7), SPEED_E1_FULL=0 to
+ * leave out the whole E1 run.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
