@@ -177,20 +177,21 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
  * `live`, or with flip = 15 the others (z <= 0 or NaN); with `withZ` (a constant where inlined)
  * their z too, at the same slots of pairPhi (packTwoZ). Returns the new end.
  */
-@inline function packEight(live: i32, points0: v128, points1: v128, z0: v128, z1: v128, z2: v128, z3: v128, flip: i32, withZ: bool = false): i32 {
+@inline function packEight(live: i32, points0: v128, points1: v128, z0: v128, z1: v128, z2: v128, z3: v128, flip: i32, withZ: bool, indexAt: usize, phiAt: usize): i32 {
+  const tableAt = packIndexTable;
   const zero = f64x2.splat(0);
   const m01 = (i64x2.bitmask(f64x2.gt(z0, zero)) | (i64x2.bitmask(f64x2.gt(z1, zero)) << 2)) ^ flip;
   const m23 = (i64x2.bitmask(f64x2.gt(z2, zero)) | (i64x2.bitmask(f64x2.gt(z3, zero)) << 2)) ^ flip;
   if (withZ) {
     let at = live;
-    at = packTwoZ(at, z0, m01 & 3);
-    at = packTwoZ(at, z1, m01 >> 2);
-    at = packTwoZ(at, z2, m23 & 3);
-    packTwoZ(at, z3, m23 >> 2);
+    at = packTwoZ(at, z0, m01 & 3, phiAt);
+    at = packTwoZ(at, z1, m01 >> 2, phiAt);
+    at = packTwoZ(at, z2, m23 & 3, phiAt);
+    packTwoZ(at, z3, m23 >> 2, phiAt);
   }
-  v128.store(pairIndex + (<usize>live << 2), i8x16.swizzle(points0, v128.load(packIndexTable + (<usize>m01 << 4))));
+  v128.store(indexAt + (<usize>live << 2), i8x16.swizzle(points0, v128.load(tableAt + (<usize>m01 << 4))));
   live += <i32>popcnt(m01);
-  v128.store(pairIndex + (<usize>live << 2), i8x16.swizzle(points1, v128.load(packIndexTable + (<usize>m23 << 4))));
+  v128.store(indexAt + (<usize>live << 2), i8x16.swizzle(points1, v128.load(tableAt + (<usize>m23 << 4))));
   return live + <i32>popcnt(m23);
 }
 
@@ -198,9 +199,9 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
  * The lanes of z set in the 2-bit mask m moved to the front and stored at slot `at` of pairPhi
  * (the slot after them may be written too); returns at + their count.
  */
-@inline function packTwoZ(at: i32, z: v128, m: i32): i32 {
+@inline function packTwoZ(at: i32, z: v128, m: i32, phiAt: usize): i32 {
   const swapped = v128.shuffle<f64>(z, z, 1, 0);
-  v128.store(pairPhi + (<usize>at << 3), v128.bitselect(swapped, z, i64x2.splat(-<i64>(m == 2))));
+  v128.store(phiAt + (<usize>at << 3), v128.bitselect(swapped, z, i64x2.splat(-<i64>(m == 2))));
   return at + <i32>popcnt(m);
 }
 
@@ -228,6 +229,15 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
  * use compiles to its own loop.
  */
 @inline function forwardColumns(k: i32, two: bool): void {
+  // The globals the loop reads, as locals: V8 reloads a global after every store to memory.
+  const phiAt = pairPhi;
+  const indexAt = pairIndex;
+  const fAt = prediction;
+  const spareAt = predictionSpare;
+  const wAt = params;
+  const xTAt = xT;
+  const nn = n;
+  const dd = d;
   const wRowK = k * d;
   const wRowL = wRowK + d;
   const bk = f64At(params, bOffset + k);
@@ -249,7 +259,7 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
   let liveK = slotK;
   let liveL = slotL;
   let i = 0;
-  for (; i + 8 <= n; i += 8) {
+  for (; i + 8 <= nn; i += 8) {
     let zk0 = f64x2.splat(bk);
     let zk1 = zk0;
     let zk2 = zk0;
@@ -258,10 +268,10 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
     let zl1 = zl0;
     let zl2 = zl0;
     let zl3 = zl0;
-    let column = xT + (<usize>i << 3);
-    for (let j = 0; j < d; j++) {
-      const wk = v128.load_splat<f64>(params + (<usize>(wRowK + j) << 3));
-      const wl = two ? v128.load_splat<f64>(params + (<usize>(wRowL + j) << 3)) : wk;
+    let column = xTAt + (<usize>i << 3);
+    for (let j = 0; j < dd; j++) {
+      const wk = v128.load_splat<f64>(wAt + (<usize>(wRowK + j) << 3));
+      const wl = two ? v128.load_splat<f64>(wAt + (<usize>(wRowL + j) << 3)) : wk;
       const x0 = v128.load(column);
       const x1 = v128.load(column, 16);
       const x2 = v128.load(column, 32);
@@ -276,26 +286,26 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
         zl2 = f64x2.add(zl2, f64x2.mul(wl, x2));
         zl3 = f64x2.add(zl3, f64x2.mul(wl, x3));
       }
-      column += <usize>n << 3;
+      column += <usize>nn << 3;
     }
-    setVec(pairPhi, slotK + i, zk0);
-    setVec(pairPhi, slotK + i + 2, zk1);
-    setVec(pairPhi, slotK + i + 4, zk2);
-    setVec(pairPhi, slotK + i + 6, zk3);
+    setVec(phiAt, slotK + i, zk0);
+    setVec(phiAt, slotK + i + 2, zk1);
+    setVec(phiAt, slotK + i + 4, zk2);
+    setVec(phiAt, slotK + i + 6, zk3);
     if (two) {
-      setVec(pairPhi, slotL + i, zl0);
-      setVec(pairPhi, slotL + i + 2, zl1);
-      setVec(pairPhi, slotL + i + 4, zl2);
-      setVec(pairPhi, slotL + i + 6, zl3);
+      setVec(phiAt, slotL + i, zl0);
+      setVec(phiAt, slotL + i + 2, zl1);
+      setVec(phiAt, slotL + i + 4, zl2);
+      setVec(phiAt, slotL + i + 6, zl3);
     }
-    setVec(predictionSpare, i, addTerm(addTerm(vecAt(prediction, i), vkVec, zk0, signKVec), vlVec, zl0, signLVec, two));
-    setVec(predictionSpare, i + 2, addTerm(addTerm(vecAt(prediction, i + 2), vkVec, zk1, signKVec), vlVec, zl1, signLVec, two));
-    setVec(predictionSpare, i + 4, addTerm(addTerm(vecAt(prediction, i + 4), vkVec, zk2, signKVec), vlVec, zl2, signLVec, two));
-    setVec(predictionSpare, i + 6, addTerm(addTerm(vecAt(prediction, i + 6), vkVec, zk3, signKVec), vlVec, zl3, signLVec, two));
+    setVec(spareAt, i, addTerm(addTerm(vecAt(fAt, i), vkVec, zk0, signKVec), vlVec, zl0, signLVec, two));
+    setVec(spareAt, i + 2, addTerm(addTerm(vecAt(fAt, i + 2), vkVec, zk1, signKVec), vlVec, zl1, signLVec, two));
+    setVec(spareAt, i + 4, addTerm(addTerm(vecAt(fAt, i + 4), vkVec, zk2, signKVec), vlVec, zl2, signLVec, two));
+    setVec(spareAt, i + 6, addTerm(addTerm(vecAt(fAt, i + 6), vkVec, zk3, signKVec), vlVec, zl3, signLVec, two));
     const points0 = i32x4.add(i32x4.splat(i), i32x4(0, 1, 2, 3));
     const points1 = i32x4.add(points0, i32x4.splat(4));
-    liveK = packEight(liveK, points0, points1, zk0, zk1, zk2, zk3, flipK);
-    if (two) liveL = packEight(liveL, points0, points1, zl0, zl1, zl2, zl3, flipL);
+    liveK = packEight(liveK, points0, points1, zk0, zk1, zk2, zk3, flipK, false, indexAt, phiAt);
+    if (two) liveL = packEight(liveL, points0, points1, zl0, zl1, zl2, zl3, flipL, false, indexAt, phiAt);
   }
   for (; i < n; i++) {
     const zk = preActivation(wRowK, bk, i);
@@ -375,7 +385,7 @@ function settleSide(k: i32): bool {
     const points0 = i32x4.add(i32x4.splat(i), i32x4(0, 1, 2, 3));
     const points1 = i32x4.add(points0, i32x4.splat(4));
     const z = zRow + (<usize>i << 3);
-    end = packEight(end, points0, points1, v128.load(z), v128.load(z, 16), v128.load(z, 32), v128.load(z, 48), <i32>dead * 15);
+    end = packEight(end, points0, points1, v128.load(z), v128.load(z, 16), v128.load(z, 32), v128.load(z, 48), <i32>dead * 15, false, pairIndex, pairPhi);
   }
   for (; i < n; i++) {
     store<i32>(pairIndex + (<usize>end << 2), i);
@@ -469,7 +479,7 @@ export function predictRelu(pointsT: usize, count: i32, out: usize): void {
  * row_j += s0 x0j + s1 x1j + s2 x2j + s3 x3j for the four points at p0..p3 (row-major inputs),
  * two coordinates j per vector, the odd last one alone: one step of a gradient row's sum.
  */
-@inline function addFourInputs(rowPtr: usize, p0: usize, p1: usize, p2: usize, p3: usize, dz01: v128, dz23: v128): void {
+@inline function addFourInputs(rowPtr: usize, p0: usize, p1: usize, p2: usize, p3: usize, dz01: v128, dz23: v128, dd: i32 = d): void {
   const t0 = f64x2.extract_lane(dz01, 0);
   const t1 = f64x2.extract_lane(dz01, 1);
   const t2 = f64x2.extract_lane(dz23, 0);
@@ -479,14 +489,14 @@ export function predictRelu(pointsT: usize, count: i32, out: usize): void {
   const s2 = v128.shuffle<f64>(dz23, dz23, 0, 0);
   const s3 = v128.shuffle<f64>(dz23, dz23, 1, 1);
   let j = 0;
-  for (; j + 2 <= d; j += 2) {
+  for (; j + 2 <= dd; j += 2) {
     const offset = <usize>j << 3;
     let sum = f64x2.add(f64x2.mul(s0, v128.load(p0 + offset)), f64x2.mul(s1, v128.load(p1 + offset)));
     sum = f64x2.add(sum, f64x2.mul(s2, v128.load(p2 + offset)));
     sum = f64x2.add(sum, f64x2.mul(s3, v128.load(p3 + offset)));
     v128.store(rowPtr + offset, f64x2.add(v128.load(rowPtr + offset), sum));
   }
-  if (j < d) {
+  if (j < dd) {
     const offset = <usize>j << 3;
     const sum = t0 * load<f64>(p0 + offset) + t1 * load<f64>(p1 + offset) + t2 * load<f64>(p2 + offset) + t3 * load<f64>(p3 + offset);
     store<f64>(rowPtr + offset, load<f64>(rowPtr + offset) + sum);
@@ -494,14 +504,14 @@ export function predictRelu(pointsT: usize, count: i32, out: usize): void {
 }
 
 /** row_j += t x_ij (one leftover pair), two coordinates j per vector, the odd last one alone. */
-@inline function addOneInput(rowPtr: usize, p: usize, t: f64): void {
+@inline function addOneInput(rowPtr: usize, p: usize, t: f64, dd: i32 = d): void {
   const tVec = f64x2.splat(t);
   let j = 0;
-  for (; j + 2 <= d; j += 2) {
+  for (; j + 2 <= dd; j += 2) {
     const offset = <usize>j << 3;
     v128.store(rowPtr + offset, f64x2.add(v128.load(rowPtr + offset), f64x2.mul(tVec, v128.load(p + offset))));
   }
-  if (j < d) {
+  if (j < dd) {
     const offset = <usize>j << 3;
     store<f64>(rowPtr + offset, load<f64>(rowPtr + offset) + t * load<f64>(p + offset));
   }
@@ -542,12 +552,17 @@ function listSums(k: i32, weights: usize, scale: f64, rowPtr: usize): void {
 
 /** listSums for either layout of pairPhi (`packed` and `unit`, scale == 1, are constants where this is inlined). */
 @inline function listSumsOf(k: i32, weights: usize, scale: f64, rowPtr: usize, packed: bool, unit: bool): void {
+  // The globals the loop reads, as locals: V8 reloads a global after every store to memory.
+  const dd = d;
+  const indexAt = pairIndex;
+  const phiAt = pairPhi;
+  const xAt = x;
   const scaleVec = f64x2.splat(scale);
   const slot0 = i32At(listSlot, k);
-  const zRow = pairPhi + (<usize>(k * n) << 3);
+  const zRow = phiAt + (<usize>(k * n) << 3);
   const live = listCount(k);
-  const rowBytes = <usize>d << 3;
-  for (let j = 0; j < d; j++) store<f64>(rowPtr + (<usize>j << 3), 0.0);
+  const rowBytes = <usize>dd << 3;
+  for (let j = 0; j < dd; j++) store<f64>(rowPtr + (<usize>j << 3), 0.0);
   let phi01 = f64x2.splat(0);
   let phi23 = phi01;
   let t01 = phi01;
@@ -555,29 +570,29 @@ function listSums(k: i32, weights: usize, scale: f64, rowPtr: usize): void {
   let a = 0;
   for (; a + 4 <= live; a += 4) {
     const s = slot0 + a;
-    const i0 = i32At(pairIndex, s);
-    const i1 = i32At(pairIndex, s + 1);
-    const i2 = i32At(pairIndex, s + 2);
-    const i3 = i32At(pairIndex, s + 3);
+    const i0 = i32At(indexAt, s);
+    const i1 = i32At(indexAt, s + 1);
+    const i2 = i32At(indexAt, s + 2);
+    const i3 = i32At(indexAt, s + 3);
     const w01 = gather2(weights, i0, i1);
     const w23 = gather2(weights, i2, i3);
-    phi01 = f64x2.add(phi01, f64x2.mul(w01, packed ? vecAt(pairPhi, s) : gather2(zRow, i0, i1)));
-    phi23 = f64x2.add(phi23, f64x2.mul(w23, packed ? vecAt(pairPhi, s + 2) : gather2(zRow, i2, i3)));
+    phi01 = f64x2.add(phi01, f64x2.mul(w01, packed ? vecAt(phiAt, s) : gather2(zRow, i0, i1)));
+    phi23 = f64x2.add(phi23, f64x2.mul(w23, packed ? vecAt(phiAt, s + 2) : gather2(zRow, i2, i3)));
     const scaled01 = unit ? w01 : f64x2.mul(w01, scaleVec);
     const scaled23 = unit ? w23 : f64x2.mul(w23, scaleVec);
     t01 = f64x2.add(t01, scaled01);
     t23 = f64x2.add(t23, scaled23);
-    addFourInputs(rowPtr, x + <usize>i0 * rowBytes, x + <usize>i1 * rowBytes, x + <usize>i2 * rowBytes, x + <usize>i3 * rowBytes, scaled01, scaled23);
+    addFourInputs(rowPtr, xAt + <usize>i0 * rowBytes, xAt + <usize>i1 * rowBytes, xAt + <usize>i2 * rowBytes, xAt + <usize>i3 * rowBytes, scaled01, scaled23, dd);
   }
   let sumPhi = combine4(phi01, phi23);
   let sumT = combine4(t01, t23);
   for (; a < live; a++) {
-    const i = i32At(pairIndex, slot0 + a);
+    const i = i32At(indexAt, slot0 + a);
     const w = f64At(weights, i);
-    sumPhi += w * (packed ? f64At(pairPhi, slot0 + a) : f64At(zRow, i));
+    sumPhi += w * (packed ? f64At(phiAt, slot0 + a) : f64At(zRow, i));
     const t = unit ? w : w * scale;
     sumT += t;
-    addOneInput(rowPtr, x + <usize>i * rowBytes, t);
+    addOneInput(rowPtr, xAt + <usize>i * rowBytes, t, dd);
   }
   listSumT = sumT;
   listSumPhi = sumPhi;
@@ -1448,7 +1463,7 @@ function evaluateCandidates(k: i32): i32 {
     addTwoTerms(load<i32>(at, 8), load<i32>(at, 12), z1, vkVec, signVec);
     addTwoTerms(load<i32>(at, 16), load<i32>(at, 20), z2, vkVec, signVec);
     addTwoTerms(load<i32>(at, 24), load<i32>(at, 28), z3, vkVec, signVec);
-    return packEight(end, points0, points1, z0, z1, z2, z3, side * 15, true);
+    return packEight(end, points0, points1, z0, z1, z2, z3, side * 15, true, pairIndex, pairPhi);
   }
   // The last, partial block: lanes past the count are padding.
   const vk = f64At(params, vOffset + k);
