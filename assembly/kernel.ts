@@ -1597,7 +1597,8 @@ function forwardSkipRelu(): void {
       }
       store<i32>(dormant + (<usize>k << 2), 0);
     }
-    if (denseMode(k) && k + 1 < width && denseMode(k + 1)) {
+    const dense = denseMode(k);
+    if (dense && k + 1 < width && denseMode(k + 1)) {
       // Two neighbours in full-pass mode share the dense kernel's two-neuron pass.
       forwardNeuronPair(k);
       pairsEvaluated += <f64>(2 * n);
@@ -1607,7 +1608,7 @@ function forwardSkipRelu(): void {
       continue;
     }
     let live: i32;
-    if (denseMode(k)) {
+    if (dense) {
       // Busy or fast-moving neuron: the vectorised full pass; its list would go stale.
       forwardNeuron(k);
       live = i32At(liveCount, k);
