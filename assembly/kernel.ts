@@ -623,7 +623,7 @@ function listSums(k: i32, weights: usize, scale: f64, rowPtr: usize): void {
 }
 
 /** Neuron k's gradient with no live point (an empty live list): +0 everywhere, as neuronGradient gives. */
-function zeroGradient(k: i32, out: usize): void {
+@inline function zeroGradient(k: i32, out: usize): void {
   const rowPtr = out + (<usize>(k * d) << 3);
   for (let j = 0; j < d; j++) store<f64>(rowPtr + (<usize>j << 3), 0.0);
   setF64(out, bOffset + k, 0);
