@@ -174,8 +174,9 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
 
 /**
  * The live points of eight (indices in points0, points1; z in z0..z3, two per vector) appended at
- * `live`, or with flip = 15 the others (z <= 0 or NaN); with `withZ` (a constant where inlined)
- * their z too, at the same slots of pairPhi (packTwoZ). Returns the new end.
+ * slot `live` of pairIndex (at indexAt), or with flip = 15 the others (z <= 0 or NaN); with `withZ`
+ * (a constant where inlined) their z too, at the same slots of pairPhi (at phiAt; packTwoZ).
+ * Returns the new end. The callers pass the two addresses from locals (V8 reloads globals).
  */
 @inline function packEight(live: i32, points0: v128, points1: v128, z0: v128, z1: v128, z2: v128, z3: v128, flip: i32, withZ: bool, indexAt: usize, phiAt: usize): i32 {
   const tableAt = packIndexTable;
@@ -196,8 +197,8 @@ function fillPattern(pattern: usize, mask: i32, laneBytes: i32): void {
 }
 
 /**
- * The lanes of z set in the 2-bit mask m moved to the front and stored at slot `at` of pairPhi
- * (the slot after them may be written too); returns at + their count.
+ * The lanes of z set in the 2-bit mask m moved to the front and stored at slot `at` of pairPhi (at
+ * phiAt; the slot after them may be written too); returns at + their count.
  */
 @inline function packTwoZ(at: i32, z: v128, m: i32, phiAt: usize): i32 {
   const swapped = v128.shuffle<f64>(z, z, 1, 0);
@@ -477,7 +478,8 @@ export function predictRelu(pointsT: usize, count: i32, out: usize): void {
 
 /**
  * row_j += s0 x0j + s1 x1j + s2 x2j + s3 x3j for the four points at p0..p3 (row-major inputs),
- * two coordinates j per vector, the odd last one alone: one step of a gradient row's sum.
+ * two coordinates j per vector, the odd last one alone: one step of a gradient row's sum. dd is d
+ * (a caller in a loop passes it from a local).
  */
 @inline function addFourInputs(rowPtr: usize, p0: usize, p1: usize, p2: usize, p3: usize, dz01: v128, dz23: v128, dd: i32 = d): void {
   const t0 = f64x2.extract_lane(dz01, 0);
@@ -503,7 +505,7 @@ export function predictRelu(pointsT: usize, count: i32, out: usize): void {
   }
 }
 
-/** row_j += t x_ij (one leftover pair), two coordinates j per vector, the odd last one alone. */
+/** row_j += t x_ij (one leftover pair), two coordinates j per vector, the odd last one alone; dd is d. */
 @inline function addOneInput(rowPtr: usize, p: usize, t: f64, dd: i32 = d): void {
   const tVec = f64x2.splat(t);
   let j = 0;
