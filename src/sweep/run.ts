@@ -100,12 +100,14 @@ export async function runSweep(options: RunOptions): Promise<number> {
     return 0;
   }
   const previous = checkOutputDir(options.out, hash, shardLabel, options.resume);
-  const committed = previous ? (await import('../io/index.js')).scanCommitted(options.out) : new Map<string, { status: TaskStatus; error: string | null }>();
-  const todo = tasksToRun(selected, committed, options.retryFailed);
-  const versions = previous ? resumeVersions(options.out, previous, committed.size, todo.length, options.allowMixedVersions) : { mixed: null, keepProvenance: false };
   ensureWritableDir(options.out);
   const releaseLock = acquireLock(options.out);
   try {
+    // Under the lock, so that no other run commits tasks between this scan and this run's writes;
+    // a refusal below still writes nothing (the lock goes with it).
+    const committed = previous ? (await import('../io/index.js')).scanCommitted(options.out) : new Map<string, { status: TaskStatus; error: string | null }>();
+    const todo = tasksToRun(selected, committed, options.retryFailed);
+    const versions = previous ? resumeVersions(options.out, previous, committed.size, todo.length, options.allowMixedVersions) : { mixed: null, keepProvenance: false };
     return await runInDirectory(options, spec, raw, hash, all.length, selected, shardLabel, previous, todo, versions);
   } finally {
     releaseLock();
