@@ -794,7 +794,7 @@ function descendAwake(eta: f64, scale: f64): void {
     descendOne(bOffset + k, eta, scale);
     descendOne(vOffset + k, eta, scale);
   }
-  descendRange(betaOffset, betaOffset + 1, eta, scale, 0);
+  descendOne(betaOffset, eta, scale);
 }
 
 // Hessian-vector products (ReLU). With c = 2 lossScale / n, rho_i = c r_i, e_i = c (J vec)_i and
